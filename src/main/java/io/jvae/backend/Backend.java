@@ -1,0 +1,116 @@
+package io.jvae.backend;
+
+/**
+ * The one sequence of operations the model is written against; {@link CpuBackend} and
+ * CudaBackend execute it. Tensors are column-major float32 (see {@link Tensor}). BLAS calls take
+ * the Fortran-BLAS arguments unchanged. Every element-wise method names the CUDA kernel in
+ * kernels/vae_kernels.cu that mirrors it; the formulas here are the spec for both.
+ *
+ * <p>Notation: mu, lv (log-variance) are (L, B); eps, z are (L, B*J) for J samples per input,
+ * sample j of input b in column j*B + b; logits and the loss are (D, B*J), the target x is (D, B)
+ * and element e of a (D, B*J) tensor reads x[e mod (D*B)].
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name for logs and benchmark tables, e.g. "cpu" or "cuda:0". */
+    String name();
+
+    /** One line describing what does the math, e.g. the BLAS library in use. */
+    String describe();
+
+    // ---- memory ----
+
+    /** A zero-filled rows x cols tensor. */
+    Tensor alloc(int rows, int cols);
+
+    Indices allocIndices(int n);
+
+    /** dst = src[srcOff .. srcOff + dst.size()). */
+    void upload(float[] src, int srcOff, Tensor dst);
+
+    /** dst[dstOff ..] = src; waits for pending work that writes src. */
+    void download(Tensor src, float[] dst, int dstOff);
+
+    void uploadIndices(int[] src, int srcOff, Indices dst);
+
+    /** dst = src (same size). */
+    void copy(Tensor src, Tensor dst);
+
+    /** t = value. */
+    void fill(Tensor t, float value);
+
+    /** Waits until all queued work is done. */
+    default void sync() {}
+
+    // ---- BLAS ----
+
+    /** C = alpha op(A) op(B) + beta C with op(A) m x k, op(B) k x n, C m x n (Fortran sgemm). */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, int lda,
+              Tensor b, int ldb, float beta, Tensor c, int ldc);
+
+    /** y = alpha op(A) x + beta y with A m x n (Fortran sgemv, unit increments). */
+    void gemv(boolean transA, int m, int n, float alpha, Tensor a, int lda, Tensor x, float beta, Tensor y);
+
+    /** y += alpha x (same size). Kernel: axpy. */
+    void axpy(float alpha, Tensor x, Tensor y);
+
+    // ---- element-wise (kernels/vae_kernels.cu) ----
+
+    /** y = act(y + b[row]) in place. y: (R, N), b: (R, 1). Kernel: bias_act_forward. */
+    void biasActForward(Tensor y, Tensor b, Activation act);
+
+    /** dy *= act'(y), act' written in terms of the output y. dy, y: (R, N). Kernel: act_backward. */
+    void actBackward(Tensor dy, Tensor y, Activation act);
+
+    /**
+     * eps = N(0,1) from Philox(seed, offset + e); z = mu + exp(0.5 lv) * eps.
+     * mu, lv: (L, B); eps, z: (L, B*J). Kernel: reparam_forward.
+     */
+    void reparamForward(Tensor mu, Tensor lv, Tensor eps, Tensor z, long seed, long offset);
+
+    /**
+     * dmu = sum_j dz_j + beta mu / B; dlv = sum_j dz_j eps_j 0.5 exp(0.5 lv) + beta 0.5 (exp(lv) - 1) / B;
+     * kl = -0.5 (1 + lv - mu^2 - exp(lv)) per element. mu, lv, dmu, dlv, kl: (L, B); eps, dz: (L, B*J);
+     * invB = 1/B. Kernel: reparam_kl_backward.
+     */
+    void reparamKlBackward(Tensor mu, Tensor lv, Tensor eps, Tensor dz, Tensor dmu, Tensor dlv, Tensor kl,
+                           float beta, float invB);
+
+    /** kl = -0.5 (1 + lv - mu^2 - exp(lv)) per element. mu, lv, kl: (L, B). Kernel: kl_forward. */
+    void klForward(Tensor mu, Tensor lv, Tensor kl);
+
+    /**
+     * From logits l and targets x in [0,1]: loss = max(l,0) - l x + log1p(exp(-|l|)),
+     * grad = (sigmoid(l) - x) * scale. l, loss, grad: (D, B*J); x: (D, B). Kernel: sigmoid_bce.
+     */
+    void sigmoidBce(Tensor logits, Tensor x, Tensor loss, Tensor grad, float scale);
+
+    /**
+     * Unit-variance Gaussian decoder: loss = 0.5 (x - m)^2 + 0.5 ln(2 pi), grad = (m - x) * scale.
+     * m, loss, grad: (D, B*J); x: (D, B). Kernel: gaussian_nll.
+     */
+    void gaussianNll(Tensor mean, Tensor x, Tensor loss, Tensor grad, float scale);
+
+    /**
+     * Adam (Kingma and Ba 2015) in PyTorch's form over flat buffers: m = b1 m + (1-b1) g;
+     * v = b2 v + (1-b2) g^2; p -= lr m / bc1 / (sqrt(v / bc2) + eps), bc1 = 1 - b1^t, bc2 = 1 - b2^t.
+     * Kernel: adam_step.
+     */
+    void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float b1, float b2, float eps,
+                  float bc1, float bc2);
+
+    /** RMSprop (Tieleman and Hinton 2012, Keras form): ms = rho ms + (1-rho) g^2; p -= lr g / (sqrt(ms) + eps). Kernel: rmsprop_step. */
+    void rmspropStep(Tensor p, Tensor g, Tensor ms, float lr, float rho, float eps);
+
+    /** dst[:, j] = src[:, idx[j]]. src: (R, N); dst: (R, idx.length). Kernel: gather_columns. */
+    void gatherColumns(Tensor src, Indices idx, Tensor dst);
+
+    /** x = uniform(seed, offset + e) < x ? 1 : 0 (dynamic binarization). Kernel: binarize. */
+    void binarize(Tensor x, long seed, long offset);
+
+    /** out = N(0,1) from Philox(seed, offset + e). Kernel: normal_fill. */
+    void normal(Tensor out, long seed, long offset);
+
+    @Override
+    default void close() {}
+}

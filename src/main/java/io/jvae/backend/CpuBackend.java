@@ -1,0 +1,334 @@
+package io.jvae.backend;
+
+/**
+ * The reference executor: every Backend method as a plain Java loop over float[] (GEMM/GEMV
+ * through a real BLAS, see {@link Gemm}). Each element-wise method carries the formula of, and
+ * computes exactly like, the CUDA kernel of the same name (float math, same operation order), so
+ * the emulated kernels can be compared with it element by element. Large loops run on all cores
+ * ({@link Parallel}).
+ */
+public final class CpuBackend implements Backend {
+
+    /** Host storage: a float[] (or int[] for indices). */
+    public static final class Floats implements Storage {
+        public final float[] a;
+
+        Floats(float[] a) {
+            this.a = a;
+        }
+
+        @Override
+        public long length() {
+            return a.length;
+        }
+    }
+
+    static final class Ints implements Storage {
+        final int[] a;
+
+        Ints(int[] a) {
+            this.a = a;
+        }
+
+        @Override
+        public long length() {
+            return a.length;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String describe() {
+        return "cpu: " + Parallel.THREADS + " threads, GEMM " + Gemm.implementation();
+    }
+
+    // ---- memory ----
+
+    @Override
+    public Tensor alloc(int rows, int cols) {
+        long n = (long) rows * cols;
+        if (n > Integer.MAX_VALUE - 8)
+            throw new io.jvae.InvalidInputException("tensor " + rows + "x" + cols + " exceeds the 2^31 elements a Java array holds");
+        return new Tensor(new Floats(new float[(int) n]), 0, rows, cols);
+    }
+
+    /** Wraps an existing array (no copy) as a rows x cols tensor. */
+    public static Tensor wrap(float[] a, int rows, int cols) {
+        return new Tensor(new Floats(a), 0, rows, cols);
+    }
+
+    @Override
+    public Indices allocIndices(int n) {
+        return new Indices(new Ints(new int[n]), 0, n);
+    }
+
+    static float[] arr(Tensor t) {
+        if (!(t.storage instanceof Floats f)) throw new IllegalArgumentException(t + " is not a CPU tensor");
+        return f.a;
+    }
+
+    static int off(Tensor t) {
+        return (int) t.offset;
+    }
+
+    @Override
+    public void upload(float[] src, int srcOff, Tensor dst) {
+        System.arraycopy(src, srcOff, arr(dst), off(dst), dst.size());
+    }
+
+    @Override
+    public void download(Tensor src, float[] dst, int dstOff) {
+        System.arraycopy(arr(src), off(src), dst, dstOff, src.size());
+    }
+
+    @Override
+    public void uploadIndices(int[] src, int srcOff, Indices dst) {
+        System.arraycopy(src, srcOff, ((Ints) dst.storage).a, (int) dst.offset, dst.length);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        sameSize("copy", src, dst);
+        System.arraycopy(arr(src), off(src), arr(dst), off(dst), src.size());
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        java.util.Arrays.fill(arr(t), off(t), off(t) + t.size(), value);
+    }
+
+    // ---- BLAS ----
+
+    @Override
+    public void gemm(boolean ta, boolean tb, int m, int n, int k, float alpha, Tensor a, int lda,
+                     Tensor b, int ldb, float beta, Tensor c, int ldc) {
+        Gemm.check(ta, tb, m, n, k, lda, a.size(), ldb, b.size(), ldc, c.size());
+        Gemm.sgemm(ta, tb, m, n, k, alpha, arr(a), off(a), lda, arr(b), off(b), ldb, beta, arr(c), off(c), ldc);
+    }
+
+    @Override
+    public void gemv(boolean ta, int m, int n, float alpha, Tensor a, int lda, Tensor x, float beta, Tensor y) {
+        int xLen = ta ? m : n, yLen = ta ? n : m;
+        if (lda < Math.max(1, m) || (n > 0 && (long) lda * (n - 1) + m > a.size()) || x.size() < xLen || y.size() < yLen)
+            throw new IllegalArgumentException("gemv(" + (ta ? "T" : "N") + ") m=" + m + " n=" + n + " lda=" + lda
+                    + ": A " + a.shape() + " x " + x.shape() + " y " + y.shape());
+        Gemm.sgemv(ta, m, n, alpha, arr(a), off(a), lda, arr(x), off(x), beta, arr(y), off(y));
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor y) {
+        sameSize("axpy", x, y);
+        float[] xa = arr(x), ya = arr(y);
+        int xo = off(x), yo = off(y);
+        Parallel.forRange(x.size(), (lo, hi) -> {
+            for (int i = lo; i < hi; i++) ya[yo + i] += alpha * xa[xo + i];
+        });
+    }
+
+    // ---- element-wise ----
+
+    @Override
+    public void biasActForward(Tensor y, Tensor b, Activation act) {
+        if (b.size() != y.rows) throw new IllegalArgumentException("biasActForward: bias " + b.shape() + " for y " + y.shape());
+        float[] ya = arr(y), ba = arr(b);
+        int yo = off(y), bo = off(b), rows = y.rows;
+        Parallel.forRange(y.size(), (lo, hi) -> {
+            for (int e = lo; e < hi; e++) ya[yo + e] = act.apply(ya[yo + e] + ba[bo + e % rows]);
+        });
+    }
+
+    @Override
+    public void actBackward(Tensor dy, Tensor y, Activation act) {
+        sameSize("actBackward", dy, y);
+        float[] da = arr(dy), ya = arr(y);
+        int dO = off(dy), yo = off(y);
+        Parallel.forRange(dy.size(), (lo, hi) -> {
+            for (int e = lo; e < hi; e++) da[dO + e] *= act.derivFromOutput(ya[yo + e]);
+        });
+    }
+
+    @Override
+    public void reparamForward(Tensor mu, Tensor lv, Tensor eps, Tensor z, long seed, long offset) {
+        sameSize("reparamForward(mu, lv)", mu, lv);
+        sameSize("reparamForward(eps, z)", eps, z);
+        int per = mu.size();
+        if (per == 0 || z.size() % per != 0)
+            throw new IllegalArgumentException("reparamForward: z " + z.shape() + " is not J copies of mu " + mu.shape());
+        float[] ma = arr(mu), la = arr(lv), ea = arr(eps), za = arr(z);
+        int mo = off(mu), lo0 = off(lv), eo = off(eps), zo = off(z);
+        Philox.normals(seed, offset, ea, eo, eps.size());
+        Parallel.forRange(z.size(), (lo, hi) -> {
+            for (int e = lo; e < hi; e++) {
+                int i = e % per;
+                za[zo + e] = ma[mo + i] + (float) Math.exp(0.5f * la[lo0 + i]) * ea[eo + e];
+            }
+        });
+    }
+
+    @Override
+    public void reparamKlBackward(Tensor mu, Tensor lv, Tensor eps, Tensor dz, Tensor dmu, Tensor dlv, Tensor kl,
+                                  float beta, float invB) {
+        sameSize("reparamKlBackward(mu, lv)", mu, lv);
+        sameSize("reparamKlBackward(mu, dmu)", mu, dmu);
+        sameSize("reparamKlBackward(mu, dlv)", mu, dlv);
+        sameSize("reparamKlBackward(eps, dz)", eps, dz);
+        int per = mu.size();
+        if (per == 0 || eps.size() % per != 0)
+            throw new IllegalArgumentException("reparamKlBackward: eps " + eps.shape() + " is not J copies of mu " + mu.shape());
+        int samples = eps.size() / per;
+        float[] ma = arr(mu), la = arr(lv), ea = arr(eps), dza = arr(dz), dma = arr(dmu), dla = arr(dlv);
+        float[] ka = kl == null ? null : arr(kl);
+        int mo = off(mu), lvo = off(lv), eo = off(eps), dzo = off(dz), dmo = off(dmu), dlo = off(dlv), ko = kl == null ? 0 : off(kl);
+        Parallel.forRange(per, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                float m = ma[mo + i], l = la[lvo + i];
+                float sd = (float) Math.exp(0.5f * l), var = (float) Math.exp(l);
+                float gz = 0f, gze = 0f;
+                for (int j = 0; j < samples; j++) {
+                    int e = i + j * per;
+                    gz += dza[dzo + e];
+                    gze += dza[dzo + e] * ea[eo + e];
+                }
+                dma[dmo + i] = gz + beta * m * invB;
+                dla[dlo + i] = gze * 0.5f * sd + beta * 0.5f * (var - 1f) * invB;
+                if (ka != null) ka[ko + i] = -0.5f * (1f + l - m * m - var);
+            }
+        });
+    }
+
+    @Override
+    public void klForward(Tensor mu, Tensor lv, Tensor kl) {
+        sameSize("klForward(mu, lv)", mu, lv);
+        sameSize("klForward(mu, kl)", mu, kl);
+        float[] ma = arr(mu), la = arr(lv), ka = arr(kl);
+        int mo = off(mu), lvo = off(lv), ko = off(kl);
+        Parallel.forRange(mu.size(), (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                float m = ma[mo + i], l = la[lvo + i];
+                ka[ko + i] = -0.5f * (1f + l - m * m - (float) Math.exp(l));
+            }
+        });
+    }
+
+    @Override
+    public void sigmoidBce(Tensor logits, Tensor x, Tensor loss, Tensor grad, float scale) {
+        checkLoss("sigmoidBce", logits, x, loss, grad);
+        float[] la = arr(logits), xa = arr(x), lsa = arr(loss), ga = arr(grad);
+        int lo0 = off(logits), xo = off(x), lso = off(loss), go = off(grad), per = x.size();
+        Parallel.forRange(logits.size(), (lo, hi) -> {
+            for (int e = lo; e < hi; e++) {
+                float l = la[lo0 + e], t = xa[xo + e % per];
+                float ex = (float) Math.exp(-Math.abs(l));            // in (0, 1]: never overflows
+                lsa[lso + e] = Math.max(l, 0f) - l * t + (float) Math.log1p(ex);
+                float sig = l >= 0f ? 1f / (1f + ex) : ex / (1f + ex);
+                ga[go + e] = (sig - t) * scale;
+            }
+        });
+    }
+
+    /** 0.5 ln(2 pi): the constant of a unit-variance Gaussian log-density per element. */
+    public static final float HALF_LOG_2PI = 0.9189385332046727f;
+
+    @Override
+    public void gaussianNll(Tensor mean, Tensor x, Tensor loss, Tensor grad, float scale) {
+        checkLoss("gaussianNll", mean, x, loss, grad);
+        float[] ma = arr(mean), xa = arr(x), lsa = arr(loss), ga = arr(grad);
+        int mo = off(mean), xo = off(x), lso = off(loss), go = off(grad), per = x.size();
+        Parallel.forRange(mean.size(), (lo, hi) -> {
+            for (int e = lo; e < hi; e++) {
+                float d = ma[mo + e] - xa[xo + e % per];
+                lsa[lso + e] = 0.5f * d * d + HALF_LOG_2PI;
+                ga[go + e] = d * scale;
+            }
+        });
+    }
+
+    @Override
+    public void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float b1, float b2, float eps, float bc1, float bc2) {
+        sameSize("adamStep(p, g)", p, g);
+        sameSize("adamStep(p, m)", p, m);
+        sameSize("adamStep(p, v)", p, v);
+        float[] pa = arr(p), gaa = arr(g), maa = arr(m), va = arr(v);
+        int po = off(p), go = off(g), mo = off(m), vo = off(v);
+        Parallel.forRange(p.size(), (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                float gi = gaa[go + i];
+                float mi = b1 * maa[mo + i] + (1f - b1) * gi;
+                float vi = b2 * va[vo + i] + (1f - b2) * gi * gi;
+                maa[mo + i] = mi;
+                va[vo + i] = vi;
+                pa[po + i] -= lr * (mi / bc1) / ((float) Math.sqrt(vi / bc2) + eps);
+            }
+        });
+    }
+
+    @Override
+    public void rmspropStep(Tensor p, Tensor g, Tensor ms, float lr, float rho, float eps) {
+        sameSize("rmspropStep(p, g)", p, g);
+        sameSize("rmspropStep(p, ms)", p, ms);
+        float[] pa = arr(p), gaa = arr(g), sa = arr(ms);
+        int po = off(p), go = off(g), so = off(ms);
+        Parallel.forRange(p.size(), (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                float gi = gaa[go + i];
+                float si = rho * sa[so + i] + (1f - rho) * gi * gi;
+                sa[so + i] = si;
+                pa[po + i] -= lr * gi / ((float) Math.sqrt(si) + eps);
+            }
+        });
+    }
+
+    @Override
+    public void gatherColumns(Tensor src, Indices idx, Tensor dst) {
+        if (src.rows != dst.rows || dst.cols != idx.length)
+            throw new IllegalArgumentException("gatherColumns: src " + src.shape() + ", " + idx.length + " indices, dst " + dst.shape());
+        float[] sa = arr(src), da = arr(dst);
+        int[] ia = ((Ints) idx.storage).a;
+        int so = off(src), dO = off(dst), io = (int) idx.offset, rows = src.rows, n = src.cols;
+        for (int j = 0; j < idx.length; j++) {
+            int c = ia[io + j];
+            if (c < 0 || c >= n) throw new IllegalArgumentException("gatherColumns: index " + c + " outside [0, " + n + ")");
+            System.arraycopy(sa, so + c * rows, da, dO + j * rows, rows);
+        }
+    }
+
+    @Override
+    public void binarize(Tensor x, long seed, long offset) {
+        float[] xa = arr(x);
+        int xo = off(x), n = x.size();
+        Parallel.forRange(n, (lo, hi) -> {
+            int[] r = new int[4];
+            long cached = -1;
+            for (int e = lo; e < hi; e++) {
+                long g = offset + e; // lane g & 3 of Philox block g >>> 2
+                if ((g >>> 2) != cached) {
+                    cached = g >>> 2;
+                    Philox.block(seed, cached, r);
+                }
+                xa[xo + e] = Philox.uniformOf(r[(int) (g & 3)]) < xa[xo + e] ? 1f : 0f;
+            }
+        });
+    }
+
+    @Override
+    public void normal(Tensor out, long seed, long offset) {
+        Philox.normals(seed, offset, arr(out), off(out), out.size());
+    }
+
+    // ---- checks ----
+
+    private static void sameSize(String op, Tensor a, Tensor b) {
+        if (a.size() != b.size()) throw new IllegalArgumentException(op + ": sizes differ, " + a.shape() + " vs " + b.shape());
+    }
+
+    private static void checkLoss(String op, Tensor out, Tensor x, Tensor loss, Tensor grad) {
+        sameSize(op + "(out, loss)", out, loss);
+        sameSize(op + "(out, grad)", out, grad);
+        if (x.size() == 0 || out.size() % x.size() != 0 || out.rows != x.rows)
+            throw new IllegalArgumentException(op + ": output " + out.shape() + " is not J copies of target " + x.shape());
+    }
+}

@@ -1,0 +1,121 @@
+package io.jvae.backend;
+
+import dev.ludovic.netlib.blas.BLAS;
+
+/**
+ * float32 GEMM/GEMV with the Fortran-BLAS arguments. The fast path is a real BLAS through
+ * dev.ludovic.netlib: native OpenBLAS when libblas.so.3 resolves to it, netlib's Java code
+ * otherwise. The triple loop {@link #gemmNaive} is the spec the fast path is tested against;
+ * {@code -Djvae.naiveGemm=true} switches every call to it.
+ */
+public final class Gemm {
+    private Gemm() {}
+
+    public static final boolean NAIVE_GEMM = Boolean.getBoolean("jvae.naiveGemm");
+
+    /** netlib logs a WARNING for every implementation it tries and skips; we report the one chosen in `jvae info`. */
+    private static final java.util.logging.Logger NETLIB_LOG = java.util.logging.Logger.getLogger("dev.ludovic.netlib");
+
+    private static final class Holder { // loaded on first use
+        static final BLAS BLAS_IMPL;
+
+        static {
+            NETLIB_LOG.setLevel(java.util.logging.Level.SEVERE);
+            BLAS_IMPL = BLAS.getInstance();
+        }
+    }
+
+    /** The class doing the work: e.g. "JNIBLAS (native)" or "VectorBLAS (pure Java)". */
+    public static String implementation() {
+        if (NAIVE_GEMM) return "naive triple loop (-Djvae.naiveGemm)";
+        String cls = Holder.BLAS_IMPL.getClass().getSimpleName();
+        return cls + (cls.startsWith("JNI") ? " (native " + nativeLibrary() + ")" : " (pure Java)");
+    }
+
+    private static String nativeLibrary() {
+        for (String p : new String[] {"/etc/alternatives/libblas.so.3-x86_64-linux-gnu", "/etc/alternatives/libblas.so.3"}) {
+            try {
+                java.nio.file.Path real = java.nio.file.Path.of(p).toRealPath();
+                return real.toString();
+            } catch (Exception ignored) {
+                // try the next name
+            }
+        }
+        return "libblas.so.3";
+    }
+
+    public static boolean isNative() {
+        return !NAIVE_GEMM && Holder.BLAS_IMPL.getClass().getSimpleName().startsWith("JNI");
+    }
+
+    static void check(boolean ta, boolean tb, int m, int n, int k, int lda, int aLen, int ldb, int bLen, int ldc, int cLen) {
+        int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+        if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("gemm: negative m,n,k " + m + "," + n + "," + k);
+        if (lda < Math.max(1, aRows)) throw new IllegalArgumentException("gemm(" + t(ta) + "," + t(tb) + "): lda=" + lda + " < rows(A)=" + aRows);
+        if (ldb < Math.max(1, bRows)) throw new IllegalArgumentException("gemm(" + t(ta) + "," + t(tb) + "): ldb=" + ldb + " < rows(B)=" + bRows);
+        if (ldc < Math.max(1, m)) throw new IllegalArgumentException("gemm(" + t(ta) + "," + t(tb) + "): ldc=" + ldc + " < m=" + m);
+        if (aCols > 0 && (long) lda * (aCols - 1) + aRows > aLen) throw new IllegalArgumentException("gemm: A needs " + ((long) lda * (aCols - 1) + aRows) + " floats, view has " + aLen);
+        if (bCols > 0 && (long) ldb * (bCols - 1) + bRows > bLen) throw new IllegalArgumentException("gemm: B needs " + ((long) ldb * (bCols - 1) + bRows) + " floats, view has " + bLen);
+        if (n > 0 && (long) ldc * (n - 1) + m > cLen) throw new IllegalArgumentException("gemm: C needs " + ((long) ldc * (n - 1) + m) + " floats, view has " + cLen);
+    }
+
+    private static String t(boolean tr) {
+        return tr ? "T" : "N";
+    }
+
+    /** C = alpha op(A) op(B) + beta C on arrays with element offsets. */
+    public static void sgemm(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                             float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        if (m == 0 || n == 0) return;
+        if (NAIVE_GEMM) {
+            gemmNaive(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        Holder.BLAS_IMPL.sgemm(t(ta), t(tb), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    /** y = alpha op(A) x + beta y. */
+    public static void sgemv(boolean ta, int m, int n, float alpha, float[] a, int aOff, int lda,
+                             float[] x, int xOff, float beta, float[] y, int yOff) {
+        if (m == 0 || n == 0) {
+            int len = ta ? n : m;
+            for (int i = 0; i < len; i++) y[yOff + i] = beta == 0f ? 0f : beta * y[yOff + i];
+            return;
+        }
+        if (NAIVE_GEMM) {
+            gemvNaive(ta, m, n, alpha, a, aOff, lda, x, xOff, beta, y, yOff);
+            return;
+        }
+        Holder.BLAS_IMPL.sgemv(t(ta), m, n, alpha, a, aOff, lda, x, xOff, 1, beta, y, yOff, 1);
+    }
+
+    /** The spec: C[i,j] = alpha sum_p op(A)[i,p] op(B)[p,j] + beta C[i,j], accumulated in double. */
+    public static void gemmNaive(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                                 float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        for (int j = 0; j < n; j++) {
+            for (int i = 0; i < m; i++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) {
+                    float av = ta ? a[aOff + p + i * lda] : a[aOff + i + p * lda];
+                    float bv = tb ? b[bOff + j + p * ldb] : b[bOff + p + j * ldb];
+                    s += (double) av * bv;
+                }
+                int ci = cOff + i + j * ldc;
+                c[ci] = (float) (alpha * s + (beta == 0f ? 0.0 : (double) beta * c[ci]));
+            }
+        }
+    }
+
+    static void gemvNaive(boolean ta, int m, int n, float alpha, float[] a, int aOff, int lda,
+                          float[] x, int xOff, float beta, float[] y, int yOff) {
+        int len = ta ? n : m, inner = ta ? m : n;
+        for (int i = 0; i < len; i++) {
+            double s = 0;
+            for (int p = 0; p < inner; p++) {
+                float av = ta ? a[aOff + p + i * lda] : a[aOff + i + p * lda];
+                s += (double) av * x[xOff + p];
+            }
+            y[yOff + i] = (float) (alpha * s + (beta == 0f ? 0.0 : (double) beta * y[yOff + i]));
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package io.jvae.cli;
+
+import io.jvae.backend.Gemm;
+import io.jvae.backend.Parallel;
+import io.jvae.backend.cuda.CudaProbe;
+import io.jvae.data.Mnist;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.util.concurrent.Callable;
+
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Java, the BLAS in use, CUDA availability and why not, the data cache.")
+final class InfoCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        var out = spec.commandLine().getOut();
+        Runtime rt = Runtime.getRuntime();
+        out.printf("java     %s (%s), max heap %d MiB, %d cores%n", System.getProperty("java.version"),
+                System.getProperty("java.vm.name"), rt.maxMemory() >> 20, rt.availableProcessors());
+        out.printf("cpu      %d threads for element-wise work; GEMM: %s%n", Parallel.THREADS, Gemm.implementation());
+        CudaProbe.Result r = CudaProbe.probe();
+        if (r.available()) out.printf("cuda     %d device(s), driver CUDA %s%n", r.devices(), r.driverVersion());
+        else out.printf("cuda     not available: %s%n", r.reason());
+        out.printf("mnist    %s%n", Mnist.cacheDir());
+        return Jvae.OK;
+    }
+}

@@ -1,0 +1,70 @@
+package io.jvae.cli;
+
+import io.jvae.backend.Backend;
+import io.jvae.data.Mnist;
+import io.jvae.model.ModelConfig;
+import io.jvae.train.TrainConfig;
+import io.jvae.train.Trainer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train a VAE (or CVAE with --conditional) on MNIST; writes metrics and checkpoints into --out.")
+final class TrainCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    ModelOptions opts = new ModelOptions();
+
+    @Option(names = "--data", description = "directory with the MNIST IDX files (default: cache, fetched if missing)")
+    Path data;
+
+    @Option(names = "--out", description = "run directory (default: runs/<preset>)")
+    Path out;
+
+    @Option(names = "--resume", description = "continue the run in --out from its state.safetensors")
+    boolean resume;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N. Default: ${DEFAULT-VALUE}")
+    String device;
+
+    @Option(names = "--limit", description = "use only the first N training and N/6 test examples (quick runs)")
+    Integer limit;
+
+    @Option(names = "--no-progress", description = "no progress bar")
+    boolean noProgress;
+
+    @Override
+    public Integer call() {
+        var out0 = spec.commandLine().getOut();
+        TrainConfig tc = opts.train();
+        Mnist.Splits mnist = Mnist.resolveAndLoad(data, System.err);
+        var train = mnist.train();
+        var test = mnist.test();
+        if (limit != null) {
+            io.jvae.InvalidInputException.require(limit > 0, "--limit must be > 0, got %d", limit);
+            train = train.head(limit);
+            test = test.head(Math.max(1, limit / 6));
+        }
+        ModelConfig mc = opts.model(train.dim(), train.classes());
+        Path dir = out != null ? out : Path.of("runs", opts.presetValue().name().toLowerCase(Locale.ROOT));
+        try (Backend be = Devices.open(device, System.err)) {
+            out0.printf("model %s; %d train / %d test examples; %s%n", mc.summary(), train.n(), test.n(), be.describe());
+            out0.printf("train %s%n", tc.toJson());
+            out0.flush();
+            Trainer t = new Trainer(be, mc, tc, train, test, dir, new java.io.PrintStream(new WriterStream(out0), true))
+                    .progress(!noProgress && io.jvae.train.Progress.enabled());
+            Trainer.Result r = t.run(resume);
+            out0.printf(Locale.ROOT, "best test loss %.4f at epoch %d%s; model: %s%n", r.bestLoss(), r.bestEpoch(),
+                    r.stoppedEarly() ? " (early stop)" : "", r.model());
+        }
+        return Jvae.OK;
+    }
+}

@@ -1,0 +1,166 @@
+package io.jvae.io;
+
+import io.jvae.InvalidInputException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
+ * ({"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {str: str}}),
+ * then the raw little-endian data. Only F32 is written or accepted. Reading validates every
+ * field; writing goes to a temp file in the same directory, is forced to disk, then renamed, so a
+ * crash leaves either the old file or the new one, never half of one.
+ */
+public final class Safetensors {
+    private Safetensors() {}
+
+    /** A float32 tensor in row-major order with its shape. */
+    public record Entry(long[] shape, float[] data) {
+        public Entry {
+            long n = 1;
+            for (long d : shape) n *= d;
+            if (n != data.length) throw new IllegalArgumentException("shape " + java.util.Arrays.toString(shape) + " for " + data.length + " floats");
+        }
+    }
+
+    /** A parsed file: tensors in file order and the string metadata. */
+    public record File(Map<String, Entry> tensors, Map<String, String> metadata) {
+        public Entry require(String name, Path from) {
+            Entry e = tensors.get(name);
+            if (e == null) throw new InvalidInputException(from + ": no tensor '" + name + "' (is it a checkpoint of this model?)");
+            return e;
+        }
+    }
+
+    static final long MAX_HEADER = 100L << 20;
+
+    public static void write(Path path, Map<String, Entry> tensors, Map<String, String> metadata) throws IOException {
+        Map<String, Object> header = new LinkedHashMap<>();
+        if (metadata != null && !metadata.isEmpty()) header.put("__metadata__", new LinkedHashMap<>(metadata));
+        long pos = 0;
+        for (Map.Entry<String, Entry> t : tensors.entrySet()) {
+            Map<String, Object> h = new LinkedHashMap<>();
+            h.put("dtype", "F32");
+            h.put("shape", t.getValue().shape());
+            long len = 4L * t.getValue().data().length;
+            h.put("data_offsets", new long[] {pos, pos + len});
+            header.put(t.getKey(), h);
+            pos += len;
+        }
+        byte[] json = Json.write(header).getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8; // spaces to an 8-byte boundary, as the reference writer
+        Path dir = path.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+                head.putLong(padded).put(json);
+                while (head.position() < head.capacity()) head.put((byte) ' ');
+                head.flip();
+                while (head.hasRemaining()) ch.write(head);
+                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+                for (Entry e : tensors.values()) {
+                    float[] d = e.data();
+                    for (int i = 0; i < d.length; ) {
+                        buf.clear();
+                        int n = Math.min(d.length - i, buf.capacity() / 4);
+                        buf.asFloatBuffer().put(d, i, n);
+                        buf.limit(4 * n);
+                        while (buf.hasRemaining()) ch.write(buf);
+                        i += n;
+                    }
+                }
+                ch.force(true);
+            }
+            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    public static File read(Path path) {
+        byte[] all;
+        try {
+            all = Files.readAllBytes(path);
+        } catch (NoSuchFileException e) {
+            throw new InvalidInputException(path + ": no such file");
+        } catch (IOException e) {
+            throw new InvalidInputException(path + ": cannot read (" + e.getMessage() + ")");
+        }
+        return parse(all, path.toString());
+    }
+
+    @SuppressWarnings("unchecked")
+    public static File parse(byte[] all, String name) {
+        if (all.length < 8) throw new InvalidInputException(name + ": " + all.length + " bytes is too short for a safetensors file");
+        long n = ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (n <= 0 || n > MAX_HEADER || n > all.length - 8L)
+            throw new InvalidInputException(name + ": header length " + n + " impossible for a file of " + all.length + " bytes");
+        String text = new String(all, 8, (int) n, StandardCharsets.UTF_8);
+        Map<String, Object> header;
+        try {
+            header = Json.parseObject(text);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(name + ": bad safetensors header, " + e.getMessage());
+        }
+        long dataStart = 8 + n, dataLen = all.length - dataStart;
+        Map<String, String> meta = new LinkedHashMap<>();
+        Map<String, Entry> tensors = new LinkedHashMap<>();
+        List<long[]> ranges = new ArrayList<>();
+        ByteBuffer data = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+        for (Map.Entry<String, Object> e : header.entrySet()) {
+            if (e.getKey().equals("__metadata__")) {
+                if (!(e.getValue() instanceof Map<?, ?> m)) throw new InvalidInputException(name + ": __metadata__ is not an object");
+                for (Map.Entry<?, ?> me : m.entrySet()) {
+                    if (!(me.getValue() instanceof String v)) throw new InvalidInputException(name + ": metadata '" + me.getKey() + "' is not a string");
+                    meta.put((String) me.getKey(), v);
+                }
+                continue;
+            }
+            String t = e.getKey();
+            if (!(e.getValue() instanceof Map<?, ?> raw)) throw new InvalidInputException(name + ": tensor '" + t + "' is not an object");
+            Map<String, Object> h = (Map<String, Object>) raw;
+            Object dtype = h.get("dtype");
+            if (!"F32".equals(dtype)) throw new InvalidInputException(name + ": tensor '" + t + "' has dtype " + dtype + ", only F32 is supported");
+            if (!(h.get("shape") instanceof List<?> shapeL)) throw new InvalidInputException(name + ": tensor '" + t + "' has no shape");
+            if (shapeL.size() > 8) throw new InvalidInputException(name + ": tensor '" + t + "' has " + shapeL.size() + " dimensions");
+            long[] shape = new long[shapeL.size()];
+            long count = 1;
+            for (int i = 0; i < shape.length; i++) {
+                if (!(shapeL.get(i) instanceof Long d) || d < 0) throw new InvalidInputException(name + ": tensor '" + t + "' has a bad shape " + shapeL);
+                shape[i] = d;
+                count = Math.multiplyHigh(count, d) != 0 ? Long.MAX_VALUE : count * d;
+                if (count > Integer.MAX_VALUE) throw new InvalidInputException(name + ": tensor '" + t + "' has too many elements " + shapeL);
+            }
+            if (!(h.get("data_offsets") instanceof List<?> off) || off.size() != 2 || !(off.get(0) instanceof Long b) || !(off.get(1) instanceof Long en))
+                throw new InvalidInputException(name + ": tensor '" + t + "' has bad data_offsets " + h.get("data_offsets"));
+            if (b < 0 || en < b || en > dataLen)
+                throw new InvalidInputException(name + ": tensor '" + t + "' offsets [" + b + ", " + en + "] outside the " + dataLen + " data bytes");
+            if (en - b != 4 * count)
+                throw new InvalidInputException(name + ": tensor '" + t + "' has " + (en - b) + " bytes for shape " + shapeL + " (" + 4 * count + " expected)");
+            float[] d = new float[(int) count];
+            data.position((int) (dataStart + b));
+            data.asFloatBuffer().get(d);
+            tensors.put(t, new Entry(shape, d));
+            ranges.add(new long[] {b, en});
+        }
+        ranges.sort((x, y) -> Long.compare(x[0], y[0]));
+        for (int i = 1; i < ranges.size(); i++)
+            if (ranges.get(i)[0] < ranges.get(i - 1)[1]) throw new InvalidInputException(name + ": tensors overlap in the data section");
+        return new File(tensors, meta);
+    }
+}

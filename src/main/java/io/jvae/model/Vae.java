@@ -1,0 +1,366 @@
+package io.jvae.model;
+
+import io.jvae.backend.Activation;
+import io.jvae.backend.Backend;
+import io.jvae.backend.Indices;
+import io.jvae.backend.Philox;
+import io.jvae.backend.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A VAE (Kingma and Welling 2014) or CVAE (Sohn, Lee, Yan 2015) written once against the
+ * {@link Backend}. The training step reads like the ELBO:
+ * encode q(z|x) -> reparameterize z = mu + sigma eps -> decode p(x|z) -> -log p(x|z) + beta KL
+ * -> backwards in reverse order. Index arithmetic lives in the backends; buffers are allocated
+ * once by {@link #workspace} for (max batch, samples) and smaller batches use column prefixes.
+ *
+ * <p>Loss of a batch of B inputs with J samples each (nats per input):
+ * (1/B) sum_b [ (1/J) sum_j -log p(x_b | z_bj) + beta KL(q(z|x_b) || N(0, I)) ].
+ */
+public final class Vae {
+    public final ModelConfig cfg;
+    public final Backend be;
+    public final Params params;
+    private final Dense[] enc, dec;   // hidden layers
+    private final Dense headMu, headLv, out;
+    private final int inD, latL, cls;
+
+    // ---- workspace (sized by workspace(maxBatch, samples)) ----
+    private int maxBatch, samples;
+    private Tensor x;                 // (D, B) current inputs, pixels in [0,1]
+    private Tensor y, yRep;           // (C, B), (C, B*J) one-hot labels, CVAE only
+    private Tensor[] hEnc, dhEnc;     // (h_i, B) encoder activations and their gradients
+    private Tensor mu, lv, dmu, dlv;  // (L, B)
+    private Tensor kl, klCol;         // (L, B) per-element KL, (B) per input
+    private Tensor eps, z, dz;        // (L, B*J)
+    private Tensor[] hDec, dhDec;     // (h_i, B*J)
+    private Tensor logits, dLogits;   // (D, B*J) decoder output before the sigmoid, its gradient
+    private Tensor lossEl, recCol;    // (D, B*J) per-element -log p, (B*J) per sample
+    private Tensor ones;              // (max(D, B*J, L, h), 1) all ones, for row/column sums
+    private Tensor zeroBias;          // (D, 1) zeros: output activation without a bias
+    private int b;                    // inputs in the current batch
+
+    public Vae(Backend be, ModelConfig cfg) {
+        this.be = be;
+        this.cfg = cfg;
+        this.inD = cfg.inputDim();
+        this.latL = cfg.latent();
+        this.cls = cfg.classes();
+        record Spec(String name, int out, int[] parts, Params.Entry w, Params.Entry b) {}
+        Params.Builder pb = new Params.Builder();
+        List<Spec> specs = new ArrayList<>();
+        int[] encIn = cls > 0 ? new int[] {inD, cls} : new int[] {inD};
+        int[] in = encIn;
+        for (int i = 0; i < cfg.encoderHidden().size(); i++) {
+            int h = cfg.encoderHidden().get(i);
+            String n = "encoder." + i;
+            specs.add(new Spec(n, h, in, pb.add(n + ".weight", h, Dense.sum(in), true), pb.add(n + ".bias", h, 1, false)));
+            in = new int[] {h};
+        }
+        for (String n : new String[] {"encoder.mu", "encoder.logvar"})
+            specs.add(new Spec(n, latL, in, pb.add(n + ".weight", latL, Dense.sum(in), true), pb.add(n + ".bias", latL, 1, false)));
+        in = cls > 0 ? new int[] {latL, cls} : new int[] {latL};
+        for (int i = 0; i < cfg.decoderHidden().size(); i++) {
+            int h = cfg.decoderHidden().get(i);
+            String n = "decoder." + i;
+            specs.add(new Spec(n, h, in, pb.add(n + ".weight", h, Dense.sum(in), true), pb.add(n + ".bias", h, 1, false)));
+            in = new int[] {h};
+        }
+        specs.add(new Spec("decoder.out", inD, in, pb.add("decoder.out.weight", inD, Dense.sum(in), true),
+                pb.add("decoder.out.bias", inD, 1, false)));
+        this.params = pb.build(be);
+        List<Dense> layers = new ArrayList<>();
+        for (Spec s : specs) layers.add(new Dense(s.name, s.out, s.parts, s.w, s.b, params));
+        int ne = cfg.encoderHidden().size(), nd = cfg.decoderHidden().size();
+        this.enc = layers.subList(0, ne).toArray(new Dense[0]);
+        this.headMu = layers.get(ne);
+        this.headLv = layers.get(ne + 1);
+        this.dec = layers.subList(ne + 2, ne + 2 + nd).toArray(new Dense[0]);
+        this.out = layers.get(ne + 2 + nd);
+    }
+
+    /** Initialises every parameter from Philox uniforms keyed by seed (see {@link Init}). */
+    public void initParams(long seed) {
+        float[] host = new float[params.total];
+        long counter = 0;
+        for (Params.Entry e : params.entries) {
+            int fanIn = e.weight() ? e.cols() : weightOf(e).cols();
+            int fanOut = e.weight() ? e.rows() : weightOf(e).rows();
+            double bound;
+            if (cfg.init() == Init.TORCH) bound = 1.0 / Math.sqrt(fanIn);
+            else bound = e.weight() ? Math.sqrt(6.0 / (fanIn + fanOut)) : 0.0;
+            Philox.uniforms(seed, counter, host, (int) e.offset(), e.size());
+            counter += e.size();
+            for (int i = 0; i < e.size(); i++) {
+                int k = (int) e.offset() + i;
+                host[k] = (float) ((2.0 * host[k] - 1.0) * bound);
+            }
+        }
+        be.upload(host, 0, params.values);
+    }
+
+    private Params.Entry weightOf(Params.Entry bias) {
+        String w = bias.name().replace(".bias", ".weight");
+        for (Params.Entry e : params.entries) if (e.name().equals(w)) return e;
+        throw new IllegalStateException("no weight for " + bias.name());
+    }
+
+    /** The weight entries (L2 weight decay applies to these, not to biases, as Keras' kernel_regularizer). */
+    public List<Params.Entry> weights() {
+        return params.entries.stream().filter(Params.Entry::weight).toList();
+    }
+
+    // ---- workspace ----
+
+    /** Allocates every buffer of a step for batches of up to maxBatch inputs and J samples each. */
+    public void workspace(int maxBatch, int samples) {
+        if (maxBatch == this.maxBatch && samples == this.samples) return;
+        if (maxBatch <= 0 || samples <= 0) throw new IllegalArgumentException("workspace(" + maxBatch + ", " + samples + ")");
+        this.maxBatch = maxBatch;
+        this.samples = samples;
+        int bj = Math.multiplyExact(maxBatch, samples);
+        x = be.alloc(inD, maxBatch);
+        if (cls > 0) {
+            y = be.alloc(cls, maxBatch);
+            yRep = be.alloc(cls, bj);
+        }
+        hEnc = new Tensor[enc.length];
+        dhEnc = new Tensor[enc.length];
+        int widest = Math.max(Math.max(inD, bj), latL);
+        for (int i = 0; i < enc.length; i++) {
+            hEnc[i] = be.alloc(enc[i].out, maxBatch);
+            dhEnc[i] = be.alloc(enc[i].out, maxBatch);
+            widest = Math.max(widest, enc[i].out);
+        }
+        mu = be.alloc(latL, maxBatch);
+        lv = be.alloc(latL, maxBatch);
+        dmu = be.alloc(latL, maxBatch);
+        dlv = be.alloc(latL, maxBatch);
+        kl = be.alloc(latL, maxBatch);
+        klCol = be.alloc(maxBatch, 1);
+        eps = be.alloc(latL, bj);
+        z = be.alloc(latL, bj);
+        dz = be.alloc(latL, bj);
+        hDec = new Tensor[dec.length];
+        dhDec = new Tensor[dec.length];
+        for (int i = 0; i < dec.length; i++) {
+            hDec[i] = be.alloc(dec[i].out, bj);
+            dhDec[i] = be.alloc(dec[i].out, bj);
+        }
+        logits = be.alloc(inD, bj);
+        dLogits = be.alloc(inD, bj);
+        lossEl = be.alloc(inD, bj);
+        recCol = be.alloc(bj, 1);
+        ones = be.alloc(widest, 1);
+        be.fill(ones, 1f);
+        zeroBias = be.alloc(inD, 1);
+    }
+
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    public int samples() {
+        return samples;
+    }
+
+    /** Normals drawn per full batch: the noise offset advances by this much per step. */
+    public long noisePerStep() {
+        return (long) latL * maxBatch * samples;
+    }
+
+    // ---- the batch ----
+
+    /**
+     * Gathers columns idx of the backend-resident dataset (D, N) and, for a CVAE, of its one-hot
+     * labels (C, N) into the workspace. Returns the batch size.
+     */
+    public int loadBatch(Tensor dataX, Tensor dataOneHot, Indices idx) {
+        int n = idx.length;
+        if (n <= 0 || n > maxBatch) throw new IllegalArgumentException("batch of " + n + " with workspace for " + maxBatch);
+        if (dataX.rows != inD)
+            throw new io.jvae.InvalidInputException("data has " + dataX.rows + " features per example, the model expects " + inD);
+        b = n;
+        be.gatherColumns(dataX, idx, x.firstCols(n));
+        if (cls > 0) {
+            if (dataOneHot == null || dataOneHot.rows != cls)
+                throw new io.jvae.InvalidInputException("a conditional model needs labels with " + cls + " classes");
+            be.gatherColumns(dataOneHot, idx, y.firstCols(n));
+            for (int j = 0; j < samples; j++) be.gatherColumns(dataOneHot, idx, yRep.cols(j * n, n));
+        }
+        return n;
+    }
+
+    /** x = Bernoulli(x) with Philox uniforms (dynamic binarization). */
+    public void binarizeBatch(long seed, long offset) {
+        be.binarize(x.firstCols(b), seed, offset);
+    }
+
+    // ---- the ELBO, forward ----
+
+    /** q(z|x): mu, lv (L, b) from x (D, b) [and y (C, b)]. */
+    public void encode() {
+        Tensor[] in = cls > 0 ? new Tensor[] {x.firstCols(b), y.firstCols(b)} : new Tensor[] {x.firstCols(b)};
+        for (int i = 0; i < enc.length; i++) {
+            enc[i].forward(be, in, hEnc[i].firstCols(b), cfg.activation());
+            in = new Tensor[] {hEnc[i].firstCols(b)};
+        }
+        headMu.forward(be, in, mu.firstCols(b), Activation.IDENTITY);
+        headLv.forward(be, in, lv.firstCols(b), Activation.IDENTITY);
+    }
+
+    /** z = mu + exp(0.5 lv) eps, eps ~ N(0, I) from Philox(seed, offset): (L, b*J). */
+    public void reparameterize(long seed, long offset) {
+        int bj = b * samples;
+        be.reparamForward(mu.firstCols(b), lv.firstCols(b), eps.firstCols(bj), z.firstCols(bj), seed, offset);
+    }
+
+    /** p(x|z): logits (D, b*J) from z (L, b*J) [and the repeated labels]. */
+    public void decode() {
+        int bj = b * samples;
+        decodeInto(z.firstCols(bj), cls > 0 ? yRep.firstCols(bj) : null, logits.firstCols(bj));
+    }
+
+    private void decodeInto(Tensor zIn, Tensor labels, Tensor outT) {
+        int n = zIn.cols;
+        Tensor[] in = cls > 0 ? new Tensor[] {zIn, labels} : new Tensor[] {zIn};
+        for (int i = 0; i < dec.length; i++) {
+            dec[i].forward(be, in, hDec[i].firstCols(n), cfg.activation());
+            in = new Tensor[] {hDec[i].firstCols(n)};
+        }
+        out.forward(be, in, outT, Activation.IDENTITY);
+    }
+
+    /** -log p(x|z) per element into lossEl and its gradient (scaled by 1/(b J)) into dLogits. */
+    public void reconstructionLoss() {
+        int bj = b * samples;
+        float scale = 1f / bj;
+        if (cfg.likelihood() == Likelihood.BERNOULLI)
+            be.sigmoidBce(logits.firstCols(bj), x.firstCols(b), lossEl.firstCols(bj), dLogits.firstCols(bj), scale);
+        else
+            be.gaussianNll(logits.firstCols(bj), x.firstCols(b), lossEl.firstCols(bj), dLogits.firstCols(bj), scale);
+    }
+
+    /**
+     * stats[0] += sum_b (1/J) sum_j -log p(x_b|z_bj); stats[1] += sum_b KL_b. Per-sample sums stay
+     * in recCol (b*J) and per-input KL in klCol (b). Sums go through gemv with a ones vector.
+     */
+    public void accumulate(Tensor stats) {
+        int bj = b * samples;
+        be.gemv(true, inD, bj, 1f, lossEl.firstCols(bj), inD, ones, 0f, recCol.view(0, bj, 1));
+        be.gemv(true, bj, 1, 1f / samples, recCol.view(0, bj, 1), bj, ones, 1f, stats.view(0, 1, 1));
+        be.gemv(true, latL, b, 1f, kl.firstCols(b), latL, ones, 0f, klCol.view(0, b, 1));
+        be.gemv(true, b, 1, 1f, klCol.view(0, b, 1), b, ones, 1f, stats.view(1, 1, 1));
+    }
+
+    // ---- the ELBO, backward ----
+
+    /** Gradients of the batch loss w.r.t. every parameter into params.grads (overwritten). */
+    public void backward(float beta) {
+        int bj = b * samples;
+        // decoder: dLogits -> ... -> dz
+        Tensor dyOut = dLogits.firstCols(bj);
+        Tensor[] dzIn = cls > 0 ? new Tensor[] {dz.firstCols(bj), null} : new Tensor[] {dz.firstCols(bj)};
+        Tensor[] zIn = cls > 0 ? new Tensor[] {z.firstCols(bj), yRep.firstCols(bj)} : new Tensor[] {z.firstCols(bj)};
+        Tensor dy = dyOut;
+        for (int i = dec.length; i >= 0; i--) {
+            Dense layer = i == dec.length ? out : dec[i];
+            Tensor[] in = i == 0 ? zIn : new Tensor[] {hDec[i - 1].firstCols(bj)};
+            Tensor[] dIn = i == 0 ? dzIn : new Tensor[] {dhDec[i - 1].firstCols(bj)};
+            layer.backward(be, in, dy, dIn, 0f, ones);
+            if (i > 0) {
+                dy = dhDec[i - 1].firstCols(bj);
+                be.actBackward(dy, hDec[i - 1].firstCols(bj), cfg.activation());
+            }
+        }
+        // reparameterization + KL: dz -> dmu, dlv
+        be.reparamKlBackward(mu.firstCols(b), lv.firstCols(b), eps.firstCols(bj), dz.firstCols(bj),
+                dmu.firstCols(b), dlv.firstCols(b), kl.firstCols(b), beta, 1f / b);
+        // encoder: (dmu, dlv) -> ... (no gradient for the data)
+        Tensor[] xIn = cls > 0 ? new Tensor[] {x.firstCols(b), y.firstCols(b)} : new Tensor[] {x.firstCols(b)};
+        int ne = enc.length;
+        Tensor[] headIn = ne == 0 ? xIn : new Tensor[] {hEnc[ne - 1].firstCols(b)};
+        Tensor[] dHead = ne == 0 ? null : new Tensor[] {dhEnc[ne - 1].firstCols(b)};
+        headMu.backward(be, headIn, dmu.firstCols(b), dHead, 0f, ones);
+        headLv.backward(be, headIn, dlv.firstCols(b), dHead, 1f, ones);
+        for (int i = ne - 1; i >= 0; i--) {
+            Tensor d = dhEnc[i].firstCols(b);
+            be.actBackward(d, hEnc[i].firstCols(b), cfg.activation());
+            Tensor[] in = i == 0 ? xIn : new Tensor[] {hEnc[i - 1].firstCols(b)};
+            Tensor[] dIn = i == 0 ? null : new Tensor[] {dhEnc[i - 1].firstCols(b)};
+            enc[i].backward(be, in, d, dIn, 0f, ones);
+        }
+    }
+
+    // ---- steps ----
+
+    /** One training step's math on the loaded batch: forward, loss, stats, backward. */
+    public void trainStep(long seed, long offset, float beta, Tensor stats) {
+        encode();
+        reparameterize(seed, offset);
+        decode();
+        reconstructionLoss();
+        backward(beta);          // also writes the per-element KL
+        accumulate(stats);
+    }
+
+    /** Forward only: the loss terms of the loaded batch added to stats. */
+    public void evalStep(long seed, long offset, Tensor stats) {
+        encode();
+        reparameterize(seed, offset);
+        decode();
+        reconstructionLoss();
+        be.klForward(mu.firstCols(b), lv.firstCols(b), kl.firstCols(b));
+        accumulate(stats);
+    }
+
+    // ---- inference helpers (for figures and scores) ----
+
+    /** mu, lv of the loaded batch after {@link #encode()}: (L, b) views. */
+    public Tensor mu() {
+        return mu.firstCols(b);
+    }
+
+    public Tensor logVar() {
+        return lv.firstCols(b);
+    }
+
+    /** Per-sample -log p(x|z) (b*J) and per-input KL (b) of the last accumulate(). */
+    public Tensor reconPerSample() {
+        return recCol.view(0, b * samples, 1);
+    }
+
+    public Tensor klPerInput() {
+        return klCol.view(0, b, 1);
+    }
+
+    public Tensor z() {
+        return z.firstCols(b * samples);
+    }
+
+    public Tensor x() {
+        return x.firstCols(b);
+    }
+
+    /**
+     * Decodes the given latent codes (L, n), n <= maxBatch*J, with labels (C, n) for a CVAE, to
+     * the decoder mean: sigmoid(logits) for Bernoulli, the mean for Gaussian. Returns a (D, n) view
+     * of the workspace, valid until the next call.
+     */
+    public Tensor decodeMean(Tensor zIn, Tensor labels) {
+        int n = zIn.cols;
+        if (zIn.rows != latL) throw new IllegalArgumentException("z has " + zIn.rows + " rows, latent is " + latL);
+        Tensor o = logits.firstCols(n);
+        decodeInto(zIn, labels, o);
+        if (cfg.likelihood() == Likelihood.BERNOULLI) be.biasActForward(o, zeroBias, Activation.SIGMOID);
+        return o;
+    }
+
+    /** The decoder mean of the current z (after reparameterize or setting z). */
+    public Tensor decodeMeanOfZ() {
+        int bj = b * samples;
+        return decodeMean(z.firstCols(bj), cls > 0 ? yRep.firstCols(bj) : null);
+    }
+}

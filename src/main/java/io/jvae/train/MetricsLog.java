@@ -1,0 +1,67 @@
+package io.jvae.train;
+
+import io.jvae.InvalidInputException;
+import io.jvae.io.Json;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/** metrics.csv and metrics.jsonl in a run directory: one row per epoch, appended and flushed. */
+public final class MetricsLog {
+    public final Path csv, jsonl;
+
+    public MetricsLog(Path dir) {
+        this.csv = dir.resolve("metrics.csv");
+        this.jsonl = dir.resolve("metrics.jsonl");
+    }
+
+    /** Starts fresh files, or on resume keeps the rows of epochs <= keepThrough and drops later ones. */
+    public void open(int keepThrough) {
+        List<EpochMetrics> kept = new ArrayList<>();
+        if (keepThrough > 0) for (EpochMetrics m : read(csv)) if (m.epoch() <= keepThrough) kept.add(m);
+        StringBuilder c = new StringBuilder(EpochMetrics.CSV_HEADER).append('\n');
+        StringBuilder j = new StringBuilder();
+        for (EpochMetrics m : kept) {
+            c.append(m.csv()).append('\n');
+            j.append(Json.write(m.toMap())).append('\n');
+        }
+        write(csv, c.toString(), false);
+        write(jsonl, j.toString(), false);
+    }
+
+    public void append(EpochMetrics m) {
+        write(csv, m.csv() + "\n", true);
+        write(jsonl, Json.write(m.toMap()) + "\n", true);
+    }
+
+    private static void write(Path p, String s, boolean append) {
+        try {
+            if (append) Files.writeString(p, s, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
+            else Files.writeString(p, s);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads a metrics.csv (header line first). */
+    public static List<EpochMetrics> read(Path csv) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(csv);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new InvalidInputException(csv + ": no such file");
+        } catch (IOException e) {
+            throw new InvalidInputException(csv + ": cannot read (" + e.getMessage() + ")");
+        }
+        if (lines.isEmpty() || !lines.get(0).trim().equals(EpochMetrics.CSV_HEADER))
+            throw new InvalidInputException(csv + ": not a jvae metrics.csv (header should be " + EpochMetrics.CSV_HEADER + ")");
+        List<EpochMetrics> out = new ArrayList<>();
+        for (String l : lines.subList(1, lines.size())) if (!l.isBlank()) out.add(EpochMetrics.parseCsv(l.trim()));
+        return out;
+    }
+}

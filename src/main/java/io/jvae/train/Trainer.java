@@ -1,0 +1,202 @@
+package io.jvae.train;
+
+import io.jvae.InvalidInputException;
+import io.jvae.backend.Backend;
+import io.jvae.backend.Indices;
+import io.jvae.backend.Tensor;
+import io.jvae.data.Dataset;
+import io.jvae.model.ModelConfig;
+import io.jvae.model.Vae;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The epoch loop. Data lives on the backend (uploaded once); each epoch uploads one shuffled
+ * index list; a step gathers its batch, optionally binarizes it, runs the ELBO step and one
+ * optimizer update. The loss sums stay on the backend and are read every {@link #CHECK_EVERY}
+ * steps (progress and divergence check) and at the end of the epoch.
+ *
+ * <p>Early stopping (patience P > 0): after each epoch the test loss is compared with the best so
+ * far; a strictly lower loss is a new best (its parameters are kept, best.safetensors written).
+ * Training stops after epoch e when e - bestEpoch >= P, i.e. after P epochs in a row without a
+ * new best (Keras' EarlyStopping with min_delta 0), and the best parameters are restored.
+ *
+ * <p>Files in the run directory: metrics.csv, metrics.jsonl (one row per epoch), state.safetensors
+ * (everything --resume needs, rewritten atomically after every epoch), best.safetensors, and at
+ * the end model.safetensors (the restored best with early stopping, else the last parameters).
+ */
+public final class Trainer {
+    public static final int CHECK_EVERY = 20;
+
+    /** Called after each epoch (figures, snapshots). */
+    public interface Listener {
+        void epochEnd(int epoch, Vae vae, EpochMetrics metrics);
+    }
+
+    public record Result(Vae vae, List<EpochMetrics> history, int bestEpoch, double bestLoss, boolean stoppedEarly,
+                         Path model) {}
+
+    private final Backend be;
+    private final ModelConfig mc;
+    private final TrainConfig tc;
+    private final Dataset train, test;
+    private final Path out;
+    private final PrintStream log;
+    private boolean showProgress = Progress.enabled();
+    private Listener listener = (e, v, m) -> {};
+
+    public Trainer(Backend be, ModelConfig mc, TrainConfig tc, Dataset train, Dataset test, Path out, PrintStream log) {
+        this.be = be;
+        this.mc = mc;
+        this.tc = tc;
+        this.train = train;
+        this.test = test;
+        this.out = out;
+        this.log = log;
+        InvalidInputException.require(train.dim() == mc.inputDim(), "training data has %d features per example, the model expects %d", train.dim(), mc.inputDim());
+        InvalidInputException.require(test.dim() == mc.inputDim(), "test data has %d features per example, the model expects %d", test.dim(), mc.inputDim());
+        InvalidInputException.require(train.n() > 0 && test.n() > 0, "empty dataset (train %d, test %d examples)", train.n(), test.n());
+    }
+
+    public Trainer listener(Listener l) {
+        this.listener = l;
+        return this;
+    }
+
+    public Trainer progress(boolean show) {
+        this.showProgress = show;
+        return this;
+    }
+
+    public Path stateFile() {
+        return out.resolve("state.safetensors");
+    }
+
+    public Result run(boolean resume) {
+        prepareOutDir();
+        Vae vae = new Vae(be, mc);
+        vae.workspace(Math.min(tc.batch(), Math.max(train.n(), test.n())), tc.samples());
+        Optimizer opt = new Optimizer(vae, tc);
+        Evaluator evaluator = new Evaluator(vae);
+        DeviceData dTrain = new DeviceData(be, train, mc.classes());
+        DeviceData dTest = new DeviceData(be, test, mc.classes());
+        Indices perm = be.allocIndices(train.n());
+        Tensor stats = be.alloc(4, 1);
+        float[] hs = new float[4];
+
+        int startEpoch = 1;
+        long step = 0;
+        double bestLoss = Double.POSITIVE_INFINITY;
+        int bestEpoch = 0;
+        float[] best = null;
+        MetricsLog metrics = new MetricsLog(out);
+        List<EpochMetrics> history = new ArrayList<>();
+        if (resume) {
+            if (!Files.isRegularFile(stateFile()))
+                throw new InvalidInputException("--resume: no " + stateFile() + " (nothing to resume; drop --resume to start)");
+            Checkpoint.Restored r = Checkpoint.loadState(stateFile(), vae, opt);
+            if (!r.train().withEpochs(tc.epochs()).equals(tc))
+                throw new InvalidInputException("--resume: the run in " + out + " used other settings (" + r.train().toJson()
+                        + "); only --epochs may change");
+            startEpoch = r.state().epoch() + 1;
+            step = r.state().step();
+            bestLoss = r.state().bestLoss();
+            bestEpoch = r.state().bestEpoch();
+            best = r.best();
+            for (EpochMetrics m : MetricsLog.read(metrics.csv)) if (m.epoch() < startEpoch) history.add(m);
+            metrics.open(startEpoch - 1);
+            log.printf(Locale.ROOT, "resuming %s after epoch %d (step %d, best test loss %.4f at epoch %d)%n",
+                    out, startEpoch - 1, step, bestLoss, bestEpoch);
+        } else {
+            vae.initParams(Seeds.derive(tc.seed(), Seeds.INIT));
+            metrics.open(0);
+        }
+
+        int n = train.n(), bmax = vae.maxBatch();
+        int stepsPerEpoch = (n + bmax - 1) / bmax;
+        long noiseSeed = Seeds.derive(tc.seed(), Seeds.NOISE), binSeed = Seeds.derive(tc.seed(), Seeds.BINARIZE);
+        long evalSeed = Seeds.derive(tc.seed(), Seeds.EVAL);
+        boolean stopped = tc.patience() > 0 && bestEpoch > 0 && startEpoch - 1 - bestEpoch >= tc.patience();
+        for (int epoch = startEpoch; epoch <= tc.epochs() && !stopped; epoch++) {
+            long t0 = System.nanoTime();
+            be.uploadIndices(Seeds.permutation(tc.seed(), epoch, n), 0, perm);
+            be.fill(stats, 0f);
+            float beta = tc.beta();
+            try (Progress bar = Progress.start(String.format(Locale.ROOT, "epoch %d/%d", epoch, tc.epochs()), stepsPerEpoch, showProgress)) {
+                for (int s = 0; s < stepsPerEpoch; s++) {
+                    int start = s * bmax, b = Math.min(bmax, n - start);
+                    vae.loadBatch(dTrain.x, dTrain.oneHot, perm.slice(start, b));
+                    if (tc.binarize()) vae.binarizeBatch(binSeed, step * (long) mc.inputDim() * bmax);
+                    beta = tc.betaAt(epoch - 1 + (double) s / stepsPerEpoch);
+                    vae.trainStep(noiseSeed, step * vae.noisePerStep(), beta, stats);
+                    opt.step();
+                    step++;
+                    if ((s + 1) % CHECK_EVERY == 0 || s == stepsPerEpoch - 1) {
+                        be.download(stats, hs, 0);
+                        int seen = Math.min(n, (s + 1) * bmax);
+                        Losses run = Losses.of(hs[0], hs[1], seen);
+                        if (!run.finite()) throw diverged(epoch, s + 1, stepsPerEpoch, run);
+                        double sec = (System.nanoTime() - t0) / 1e9;
+                        bar.stepTo(s + 1, String.format(Locale.ROOT, "loss %.2f  %.0f samples/s", run.loss(), seen / sec));
+                    }
+                }
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            Losses trainLoss = Losses.of(hs[0], hs[1], n);
+            Losses testLoss = evaluator.evaluate(dTest, evalSeed, tc.binarize());
+            if (!testLoss.finite()) throw diverged(epoch, stepsPerEpoch, stepsPerEpoch, testLoss);
+            EpochMetrics m = new EpochMetrics(epoch, trainLoss, testLoss, beta, seconds, n / seconds);
+            metrics.append(m);
+            history.add(m);
+            boolean improved = testLoss.loss() < bestLoss;
+            if (improved) {
+                bestLoss = testLoss.loss();
+                bestEpoch = epoch;
+                if (best == null) best = new float[vae.params.total];
+                be.download(vae.params.values, best, 0);
+                Checkpoint.saveModel(out.resolve("best.safetensors"), vae, Map.of("jvae.epoch", Integer.toString(epoch)));
+            }
+            Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch, step, bestLoss, bestEpoch));
+            log.printf(Locale.ROOT, "epoch %3d  train %.4f (rec %.4f kl %.4f)  test %.4f (rec %.4f kl %.4f)%s  %.1fs  %.0f samples/s%n",
+                    epoch, trainLoss.loss(), trainLoss.recon(), trainLoss.kl(), testLoss.loss(), testLoss.recon(), testLoss.kl(),
+                    improved ? " *" : "  ", seconds, n / seconds);
+            listener.epochEnd(epoch, vae, m);
+            if (tc.patience() > 0 && epoch - bestEpoch >= tc.patience()) {
+                stopped = true;
+                log.printf(Locale.ROOT, "early stop after epoch %d: no better test loss for %d epochs; restoring epoch %d (%.4f)%n",
+                        epoch, tc.patience(), bestEpoch, bestLoss);
+            }
+        }
+        if (tc.patience() > 0 && best != null) be.upload(best, 0, vae.params.values);
+        Path model = out.resolve("model.safetensors");
+        int lastEpoch = history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
+        Checkpoint.saveModel(model, vae, Map.of("jvae.epoch", Integer.toString(tc.patience() > 0 ? bestEpoch : lastEpoch)));
+        return new Result(vae, history, bestEpoch, bestLoss, stopped, model);
+    }
+
+    private TrainingDiverged diverged(int epoch, int step, int steps, Losses l) {
+        Path keep = Files.isRegularFile(stateFile()) ? stateFile() : null;
+        return new TrainingDiverged(String.format(Locale.ROOT,
+                "training diverged: loss %s (recon %s, KL %s) at epoch %d, step %d of %d; %s; try a lower --lr (now %s)",
+                l.loss(), l.recon(), l.kl(), epoch, step, steps,
+                keep == null ? "no checkpoint was written yet" : "the last good checkpoint is " + keep + " (resume with --resume)",
+                tc.lr()));
+    }
+
+    private void prepareOutDir() {
+        try {
+            Files.createDirectories(out);
+            Path probe = Files.createTempFile(out, ".write-test", ".tmp");
+            Files.delete(probe);
+        } catch (IOException | SecurityException e) {
+            throw new InvalidInputException("output directory " + out + " cannot be written: " + e.getMessage());
+        }
+    }
+}
