@@ -1,0 +1,53 @@
+package io.jvae.backend;
+
+import io.jvae.testing.Close;
+import io.jvae.testing.Rand;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** The fast GEMM/GEMV (a real BLAS) against the naive spec, over every transpose and padded leading dimensions. */
+class GemmTest {
+    // float accumulation over k <= 300 terms of |a b| <= 1: error <= k * 2^-24 * sum|ab| ~ 1e-4 worst case
+    static final float ATOL = 2e-4f, RTOL = 1e-4f;
+
+    @Test
+    void everyTransposeAndLeadingDimension() {
+        Rand r = new Rand(1);
+        int[][] shapes = {{1, 1, 1}, {7, 5, 3}, {31, 17, 300}, {64, 33, 1}, {3, 130, 65}};
+        for (int[] s : shapes)
+            for (boolean ta : new boolean[] {false, true})
+                for (boolean tb : new boolean[] {false, true})
+                    for (int pad : new int[] {0, 3}) {
+                        int m = s[0], n = s[1], k = s[2];
+                        int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+                        int lda = aRows + pad, ldb = bRows + pad, ldc = m + pad;
+                        float[] a = r.uniform(lda * aCols + 2, -1, 1), b = r.uniform(ldb * bCols + 1, -1, 1);
+                        float[] c0 = r.uniform(ldc * n + 4, -1, 1), c1 = c0.clone();
+                        Gemm.gemmNaive(ta, tb, m, n, k, 0.7f, a, 2, lda, b, 1, ldb, 0.3f, c0, 4, ldc);
+                        Gemm.sgemm(ta, tb, m, n, k, 0.7f, a, 2, lda, b, 1, ldb, 0.3f, c1, 4, ldc);
+                        Close.assertAllClose("C " + m + "x" + n + "x" + k + " " + ta + tb + " pad" + pad, c0, c1, ATOL, RTOL);
+                    }
+    }
+
+    @Test
+    void gemvBothWays() {
+        Rand r = new Rand(2);
+        for (boolean t : new boolean[] {false, true}) {
+            int m = 37, n = 19, lda = 40;
+            float[] a = r.uniform(lda * n, -1, 1), x = r.uniform(t ? m : n, -1, 1);
+            float[] y0 = r.uniform(t ? n : m, -1, 1), y1 = y0.clone();
+            Gemm.gemvNaive(t, m, n, 1.5f, a, 0, lda, x, 0, 0.5f, y0, 0);
+            Gemm.sgemv(t, m, n, 1.5f, a, 0, lda, x, 0, 0.5f, y1, 0);
+            Close.assertAllClose("y trans=" + t, y0, y1, ATOL, RTOL);
+        }
+    }
+
+    @Test
+    void backendChecksLeadingDimensions() {
+        CpuBackend be = new CpuBackend();
+        Tensor a = be.alloc(4, 4), b = be.alloc(4, 4), c = be.alloc(4, 4);
+        assertThrows(IllegalArgumentException.class, () -> be.gemm(false, false, 4, 4, 4, 1, a, 3, b, 4, 0, c, 4));
+        assertThrows(IllegalArgumentException.class, () -> be.gemm(false, false, 5, 4, 4, 1, a, 5, b, 4, 0, c, 5));
+    }
+}

@@ -1,0 +1,116 @@
+package io.jvae.cli;
+
+import io.jvae.testing.Synthetic;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The commands through CommandLine.execute: exit codes, one-line errors, files written. */
+class CliTest {
+    @TempDir
+    static Path tmp;
+    static Path data;
+
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        var cl = Jvae.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void syntheticMnist() throws Exception {
+        data = tmp.resolve("data");
+        Files.createDirectories(data);
+        Synthetic.writeMnistLike(data, 300, 60);
+    }
+
+    static void assertBadInput(Run r, String fragment) {
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains(fragment), "expected '" + fragment + "' in: " + r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+    }
+
+    @Test
+    void helpAndVersion() {
+        assertEquals(0, run("--help").code());
+        Run v = run("--version");
+        assertEquals(0, v.code());
+        assertTrue(v.out().contains("jvae"));
+        for (String c : new String[] {"train", "eval", "data", "info"}) assertEquals(0, run(c, "--help").code(), c);
+    }
+
+    @Test
+    void trainThenEval() {
+        Path out = tmp.resolve("run");
+        Run t = run("train", "--data", data.toString(), "--out", out.toString(), "--epochs", "2", "--batch", "50",
+                "--hidden", "32", "--latent", "2", "--device", "cpu", "--no-progress");
+        assertEquals(0, t.code(), t.err() + t.out());
+        assertTrue(t.out().contains("epoch   2"), t.out());
+        assertTrue(Files.isRegularFile(out.resolve("model.safetensors")));
+        Run e = run("eval", out.resolve("model.safetensors").toString(), "--data", data.toString(), "--device", "cpu");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().matches("(?s).*test\\s+60 examples: loss \\d+\\.\\d+.*"), e.out());
+        Run resumed = run("train", "--data", data.toString(), "--out", out.toString(), "--epochs", "3", "--batch", "50",
+                "--hidden", "32", "--latent", "2", "--device", "cpu", "--no-progress", "--resume");
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.out().contains("resuming") && resumed.out().contains("epoch   3") && !resumed.out().contains("epoch   1 "), resumed.out());
+    }
+
+    @Test
+    void badValuesGiveOneLineAndExit2() {
+        String d = data.toString();
+        assertBadInput(run("train", "--bogus"), "Unknown option");
+        assertBadInput(run("train", "--data", d, "--batch", "0", "--device", "cpu"), "--batch must be");
+        assertBadInput(run("train", "--data", d, "--latent", "0", "--device", "cpu"), "--latent must be > 0");
+        assertBadInput(run("train", "--data", d, "--lr", "NaN", "--device", "cpu"), "--lr must be a positive number");
+        assertBadInput(run("train", "--data", d, "--lr", "-1", "--device", "cpu"), "--lr must be a positive number");
+        assertBadInput(run("train", "--data", d, "--patience", "-1", "--device", "cpu"), "--patience must be >= 0");
+        assertBadInput(run("train", "--data", d, "--activation", "swish", "--device", "cpu"), "unknown activation");
+        assertBadInput(run("train", "--data", tmp.resolve("nope").toString(), "--device", "cpu"), "not a directory");
+        assertBadInput(run("train", "--data", d, "--device", "tpu"), "--device must be");
+        assertBadInput(run("eval", tmp.resolve("missing.safetensors").toString(), "--data", d), "no such file");
+        assertBadInput(run("train", "--data", d, "--out", "/proc/jvae-cannot-write", "--epochs", "1", "--device", "cpu", "--no-progress"), "cannot be written");
+        assertBadInput(run("train", "--data", d, "--out", tmp.resolve("fresh").toString(), "--resume", "--device", "cpu"), "nothing to resume");
+    }
+
+    @Test
+    void corruptFilesGiveOneLineAndExit2() throws Exception {
+        Path junk = tmp.resolve("junk.safetensors");
+        Files.write(junk, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+        assertBadInput(run("eval", junk.toString(), "--data", data.toString(), "--device", "cpu"), "junk.safetensors");
+        Path broken = tmp.resolve("broken");
+        Files.createDirectories(broken);
+        for (String f : io.jvae.data.Mnist.FILES) Files.copy(data.resolve(f), broken.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        byte[] img = Files.readAllBytes(broken.resolve(io.jvae.data.Mnist.TEST_IMAGES));
+        Files.write(broken.resolve(io.jvae.data.Mnist.TEST_IMAGES), java.util.Arrays.copyOf(img, img.length - 100));
+        assertBadInput(run("train", "--data", broken.toString(), "--device", "cpu"), "truncated");
+    }
+
+    @Test
+    void cudaRequestedWithoutCudaExits2WithTheReason() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(io.jvae.backend.cuda.CudaProbe.available(), "this machine has CUDA");
+        assertBadInput(run("train", "--data", data.toString(), "--device", "cuda"), "--device cuda:");
+    }
+
+    @Test
+    void infoAndDataVerify() {
+        Run i = run("info");
+        assertEquals(0, i.code());
+        assertTrue(i.out().contains("GEMM") && i.out().contains("cuda"), i.out());
+        Run v = run("data", "verify", "--dir", data.toString());
+        assertEquals(2, v.code(), "synthetic files do not match MNIST's SHA-256");
+        assertTrue(v.out().contains("MISMATCH"), v.out());
+    }
+}

@@ -1,0 +1,69 @@
+package io.jvae.io;
+
+import io.jvae.InvalidInputException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class SafetensorsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void roundTripKeepsNamesShapesBitsAndMetadata() throws Exception {
+        Map<String, Safetensors.Entry> t = new LinkedHashMap<>();
+        t.put("a.weight", new Safetensors.Entry(new long[] {2, 3}, new float[] {1, 2, 3, 4, 5, Float.MIN_VALUE}));
+        t.put("a.bias", new Safetensors.Entry(new long[] {2}, new float[] {-0f, 7.5f}));
+        Path p = dir.resolve("m.safetensors");
+        Safetensors.write(p, t, Map.of("k", "v \"quoted\""));
+        byte[] all = Files.readAllBytes(p);
+        long n = ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        assertEquals(0, (8 + n) % 8, "header padded to 8 bytes");
+        Safetensors.File f = Safetensors.read(p);
+        assertEquals("v \"quoted\"", f.metadata().get("k"));
+        assertArrayEquals(new long[] {2, 3}, f.tensors().get("a.weight").shape());
+        assertArrayEquals(t.get("a.weight").data(), f.tensors().get("a.weight").data());
+        assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(f.tensors().get("a.bias").data()[0]));
+        try (var s = Files.list(dir)) {
+            assertEquals(1, s.count(), "no temp file left behind");
+        }
+    }
+
+    static byte[] file(String header, int dataBytes) {
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length).put(h);
+        return b.array();
+    }
+
+    static String fails(byte[] b) {
+        String m = assertThrows(InvalidInputException.class, () -> Safetensors.parse(b, "f")).getMessage();
+        assertFalse(m.contains("\n"), m);
+        return m;
+    }
+
+    @Test
+    void rejectsBadFiles() {
+        assertTrue(fails(new byte[5]).contains("too short"));
+        byte[] big = file("{}", 0);
+        big[0] = 100;
+        assertTrue(fails(big).contains("header length"));
+        assertTrue(fails(file("{not json", 0)).contains("bad safetensors header"));
+        assertTrue(fails(file("{\"w\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4)).contains("dtype F16"));
+        assertTrue(fails(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,16]}}", 8)).contains("outside"));
+        assertTrue(fails(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8)).contains("bytes for shape"));
+        assertTrue(fails(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,8]}}", 8)).contains("bad shape"));
+        assertTrue(fails(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8)).contains("overlap"));
+        assertTrue(fails(file("{\"__metadata__\":{\"x\":1}}", 0)).contains("not a string"));
+        assertTrue(fails(file("[1,2]", 0)).contains("object"));
+    }
+}
