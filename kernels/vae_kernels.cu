@@ -1,0 +1,222 @@
+// jvae CUDA kernels: the element-wise half of the Backend contract (cuBLAS does the GEMMs).
+//
+// Every kernel mirrors the io.jvae.backend.CpuBackend method named in its comment: same formula,
+// same argument order, same float operations, so the CPU executor is the spec and the emulation
+// test (kernels/emulate/) checks each kernel against it element by element.
+//
+// Rules that keep this file testable without a GPU:
+//  - element-wise only, grid-stride loops, no shared memory, no barriers, no atomics: any launch
+//    shape gives the same result, and a sequential loop over the grid is a faithful emulation;
+//  - sums over a batch or over features are not done here but by cuBLAS (gemv with a ones vector);
+//  - indices are unsigned 32-bit (n < 2^31, so e + stride never wraps), sizes are int;
+//  - built with --fmad=false: no contraction of a*b+c into FMA, so the arithmetic-only kernels
+//    (optimizers, axpy, Gaussian NLL) round exactly like the Java loops. They are memory-bound,
+//    so the extra instruction costs nothing measurable.
+//
+// Layout (column-major, see Backend.java): mu, lv are (L, B); eps, z are (L, B*J), sample j of
+// input b in column j*B + b, so element e of a (L, B*J) tensor belongs to mu[e % (L*B)].
+
+#ifndef JVAE_EMULATE
+#define JVAE_DEV __device__ __forceinline__
+#else
+#define JVAE_DEV static inline
+#endif
+
+#define GRID_STRIDE(e, n) \
+    for (unsigned e = blockIdx.x * blockDim.x + threadIdx.x; e < (unsigned)(n); e += blockDim.x * gridDim.x)
+
+// ---- activations (codes = io.jvae.backend.Activation.code) ----
+enum { ACT_IDENTITY = 0, ACT_RELU = 1, ACT_TANH = 2, ACT_LEAKY_RELU = 3, ACT_ELU = 4, ACT_SIGMOID = 5 };
+#define LEAKY_SLOPE 0.01f
+
+JVAE_DEV float act_apply(float x, int act) {
+    switch (act) {
+        case ACT_RELU: return x > 0.0f ? x : 0.0f;
+        case ACT_TANH: return tanhf(x);
+        case ACT_LEAKY_RELU: return x > 0.0f ? x : LEAKY_SLOPE * x;
+        case ACT_ELU: return x > 0.0f ? x : expm1f(x);
+        case ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
+        default: return x;
+    }
+}
+
+// derivative written in terms of the output y = act(x)
+JVAE_DEV float act_deriv_from_output(float y, int act) {
+    switch (act) {
+        case ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
+        case ACT_TANH: return 1.0f - y * y;
+        case ACT_LEAKY_RELU: return y > 0.0f ? 1.0f : LEAKY_SLOPE;
+        case ACT_ELU: return y > 0.0f ? 1.0f : y + 1.0f;
+        case ACT_SIGMOID: return y * (1.0f - y);
+        default: return 1.0f;
+    }
+}
+
+// ---- Philox4x32-10 (Salmon et al., SC 2011); twin of io.jvae.backend.Philox ----
+// Element e of a stream keyed by seed uses block q = e >> 2 (counter {q lo, q hi, 0, 0},
+// key {seed lo, seed hi}) and lane e & 3 of its four outputs.
+JVAE_DEV void philox4x32_10(unsigned c[4], unsigned k0, unsigned k1) {
+    for (int round = 0; round < 10; round++) {
+        if (round > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
+        unsigned long long p0 = (unsigned long long)0xD2511F53u * c[0];
+        unsigned long long p1 = (unsigned long long)0xCD9E8D57u * c[2];
+        unsigned hi0 = (unsigned)(p0 >> 32), lo0 = (unsigned)p0;
+        unsigned hi1 = (unsigned)(p1 >> 32), lo1 = (unsigned)p1;
+        unsigned n0 = hi1 ^ c[1] ^ k0, n2 = hi0 ^ c[3] ^ k1;
+        c[0] = n0; c[1] = lo1; c[2] = n2; c[3] = lo0;
+    }
+}
+
+JVAE_DEV void philox_block(unsigned long long seed, unsigned long long q, unsigned r[4]) {
+    r[0] = (unsigned)q; r[1] = (unsigned)(q >> 32); r[2] = 0u; r[3] = 0u;
+    philox4x32_10(r, (unsigned)seed, (unsigned)(seed >> 32));
+}
+
+// uniform [0,1) from the top 24 bits: exact in float
+JVAE_DEV float philox_uniform(unsigned long long seed, unsigned long long e) {
+    unsigned r[4];
+    philox_block(seed, e >> 2, r);
+    return (float)(r[e & 3] >> 8) * 5.9604644775390625e-8f; // 2^-24
+}
+
+// Box-Muller in double on the pair (r0, r1) for lanes 0/1, (r2, r3) for lanes 2/3
+JVAE_DEV float philox_normal(unsigned long long seed, unsigned long long e) {
+    unsigned r[4];
+    philox_block(seed, e >> 2, r);
+    unsigned lane = (unsigned)(e & 3);
+    unsigned even = lane < 2 ? r[0] : r[2], odd = lane < 2 ? r[1] : r[3];
+    double u1 = ((double)even + 1.0) * 2.3283064365386963e-10; // (0, 1], 2^-32
+    double u2 = (double)odd * 2.3283064365386963e-10;           // [0, 1)
+    double rad = sqrt(-2.0 * log(u1));
+    double ang = 2.0 * 3.141592653589793 * u2;
+    return (float)((lane & 1) == 0 ? rad * cos(ang) : rad * sin(ang));
+}
+
+extern "C" {
+
+// CpuBackend.biasActForward: y = act(y + b[row]); y (rows, n/rows), b (rows)
+__global__ void bias_act_forward(float* __restrict__ y, const float* __restrict__ b, int rows, int n, int act) {
+    GRID_STRIDE(e, n) { y[e] = act_apply(y[e] + b[e % (unsigned)rows], act); }
+}
+
+// CpuBackend.actBackward: dy *= act'(y)
+__global__ void act_backward(float* __restrict__ dy, const float* __restrict__ y, int n, int act) {
+    GRID_STRIDE(e, n) { dy[e] = dy[e] * act_deriv_from_output(y[e], act); }
+}
+
+// CpuBackend.reparamForward: eps = N(0,1) from Philox(seed, offset + e); z = mu + exp(0.5 lv) eps
+// mu, lv: per = L*B elements; eps, z: n = L*B*J elements
+__global__ void reparam_forward(const float* __restrict__ mu, const float* __restrict__ lv, float* __restrict__ eps,
+                                float* __restrict__ z, int per, int n, unsigned long long seed, unsigned long long offset) {
+    GRID_STRIDE(e, n) {
+        unsigned i = e % (unsigned)per;
+        float ep = philox_normal(seed, offset + e);
+        eps[e] = ep;
+        z[e] = mu[i] + expf(0.5f * lv[i]) * ep;
+    }
+}
+
+// CpuBackend.reparamKlBackward, per element i of (L, B), summing the J samples:
+// dmu = sum_j dz + beta mu / B; dlv = sum_j dz eps 0.5 exp(0.5 lv) + beta 0.5 (exp(lv) - 1) / B;
+// kl = -0.5 (1 + lv - mu^2 - exp(lv)) (skipped when kl is null)
+__global__ void reparam_kl_backward(const float* __restrict__ mu, const float* __restrict__ lv, const float* __restrict__ eps,
+                                    const float* __restrict__ dz, float* __restrict__ dmu, float* __restrict__ dlv,
+                                    float* __restrict__ kl, int per, int samples, float beta, float invB) {
+    GRID_STRIDE(i, per) {
+        float m = mu[i], l = lv[i];
+        float sd = expf(0.5f * l), var = expf(l);
+        float gz = 0.0f, gze = 0.0f;
+        for (int j = 0; j < samples; j++) {
+            unsigned e = i + (unsigned)j * (unsigned)per;
+            gz += dz[e];
+            gze += dz[e] * eps[e];
+        }
+        dmu[i] = gz + beta * m * invB;
+        dlv[i] = gze * 0.5f * sd + beta * 0.5f * (var - 1.0f) * invB;
+        if (kl) kl[i] = -0.5f * (1.0f + l - m * m - var);
+    }
+}
+
+// CpuBackend.klForward: kl = -0.5 (1 + lv - mu^2 - exp(lv))
+__global__ void kl_forward(const float* __restrict__ mu, const float* __restrict__ lv, float* __restrict__ kl, int n) {
+    GRID_STRIDE(i, n) {
+        float m = mu[i], l = lv[i];
+        kl[i] = -0.5f * (1.0f + l - m * m - expf(l));
+    }
+}
+
+// CpuBackend.sigmoidBce: from logits l and targets x (per = D*B elements, repeated J times):
+// loss = max(l,0) - l x + log1p(exp(-|l|)); grad = (sigmoid(l) - x) scale. One exp per element.
+__global__ void sigmoid_bce(const float* __restrict__ logits, const float* __restrict__ x, float* __restrict__ loss,
+                            float* __restrict__ grad, int per, int n, float scale) {
+    GRID_STRIDE(e, n) {
+        float l = logits[e], t = x[e % (unsigned)per];
+        float ex = expf(-fabsf(l));
+        loss[e] = fmaxf(l, 0.0f) - l * t + log1pf(ex);
+        float sig = l >= 0.0f ? 1.0f / (1.0f + ex) : ex / (1.0f + ex);
+        grad[e] = (sig - t) * scale;
+    }
+}
+
+// CpuBackend.gaussianNll: loss = 0.5 (m - x)^2 + 0.5 ln(2 pi); grad = (m - x) scale
+__global__ void gaussian_nll(const float* __restrict__ mean, const float* __restrict__ x, float* __restrict__ loss,
+                             float* __restrict__ grad, int per, int n, float scale) {
+    GRID_STRIDE(e, n) {
+        float d = mean[e] - x[e % (unsigned)per];
+        loss[e] = 0.5f * d * d + 0.9189385332046727f;
+        grad[e] = d * scale;
+    }
+}
+
+// CpuBackend.adamStep (PyTorch form): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+// p -= lr (m / bc1) / (sqrt(v / bc2) + eps)
+__global__ void adam_step(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m, float* __restrict__ v,
+                          int n, float lr, float b1, float b2, float eps, float bc1, float bc2) {
+    GRID_STRIDE(i, n) {
+        float gi = g[i];
+        float mi = b1 * m[i] + (1.0f - b1) * gi;
+        float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] -= lr * (mi / bc1) / (sqrtf(vi / bc2) + eps);
+    }
+}
+
+// CpuBackend.rmspropStep (Keras form): ms = rho ms + (1-rho) g^2; p -= lr g / (sqrt(ms) + eps)
+__global__ void rmsprop_step(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ ms, int n,
+                             float lr, float rho, float eps) {
+    GRID_STRIDE(i, n) {
+        float gi = g[i];
+        float si = rho * ms[i] + (1.0f - rho) * gi * gi;
+        ms[i] = si;
+        p[i] -= lr * gi / (sqrtf(si) + eps);
+    }
+}
+
+// CpuBackend.axpy: y += alpha x
+__global__ void axpy(float* __restrict__ y, const float* __restrict__ x, int n, float alpha) {
+    GRID_STRIDE(i, n) { y[i] += alpha * x[i]; }
+}
+
+// CpuBackend.gatherColumns: dst[:, j] = src[:, idx[j]]; n = rows * count elements of dst.
+// An index outside [0, cols) writes NaN, so a bad index list surfaces as a NaN loss, not a fault.
+__global__ void gather_columns(const float* __restrict__ src, const int* __restrict__ idx, float* __restrict__ dst,
+                               int rows, int cols, int n) {
+    GRID_STRIDE(e, n) {
+        unsigned j = e / (unsigned)rows, r = e % (unsigned)rows;
+        int c = idx[j];
+        dst[e] = (c >= 0 && c < cols) ? src[(unsigned long long)c * (unsigned)rows + r] : __int_as_float(0x7fc00000);
+    }
+}
+
+// CpuBackend.binarize: x = uniform(seed, offset + e) < x ? 1 : 0
+__global__ void binarize(float* __restrict__ x, int n, unsigned long long seed, unsigned long long offset) {
+    GRID_STRIDE(e, n) { x[e] = philox_uniform(seed, offset + e) < x[e] ? 1.0f : 0.0f; }
+}
+
+// CpuBackend.normal: out = N(0,1) from Philox(seed, offset + e)
+__global__ void normal_fill(float* __restrict__ out, int n, unsigned long long seed, unsigned long long offset) {
+    GRID_STRIDE(e, n) { out[e] = philox_normal(seed, offset + e); }
+}
+
+} // extern "C"
