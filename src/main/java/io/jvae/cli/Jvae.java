@@ -10,7 +10,8 @@ import java.io.UncheckedIOException;
 /** The top command. Exit codes: 0 ok, 1 runtime failure, 2 usage error or bad input. */
 @Command(name = "jvae", mixinStandardHelpOptions = true, versionProvider = Jvae.Version.class,
         description = "Variational auto-encoders on the JVM: CUDA (cuBLAS + our kernels) or CPU (BLAS).",
-        subcommands = {TrainCommand.class, EvalCommand.class, DataCommand.class, InfoCommand.class,
+        subcommands = {TrainCommand.class, EvalCommand.class, ReconstructCommand.class, ImputeCommand.class, ManifoldCommand.class,
+                LatentCommand.class, DenoiseCommand.class, PlotCommand.class, ExperimentCommand.class, DataCommand.class, InfoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Jvae implements Runnable {
     public static final int OK = 0, FAILURE = 1, BAD_INPUT = 2;

@@ -16,8 +16,11 @@ import java.util.List;
 
 /** Preset + overrides for the model and training settings (a picocli mixin shared by train and experiments). */
 final class ModelOptions {
-    @Option(names = "--preset", defaultValue = "pytorch", description = "seed (the slides' Keras model) or pytorch (the PyTorch example). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--preset", description = "seed (the slides' Keras model) or pytorch (the PyTorch example); train's default: pytorch, experiments': seed")
     String preset;
+
+    /** The preset when --preset is not given (set by the command). */
+    String defaultPreset = "pytorch";
 
     @Option(names = "--latent", description = "latent size")
     Integer latent;
@@ -53,7 +56,7 @@ final class ModelOptions {
     @Option(names = "--binarize", description = "dynamic binarization of the pixels") Boolean binarize;
 
     Preset presetValue() {
-        return Preset.parse(preset);
+        return Preset.parse(preset != null ? preset : defaultPreset);
     }
 
     ModelConfig model(int inputDim, int classes) {

@@ -23,6 +23,7 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     ModelOptions opts = new ModelOptions();
 
+
     @Option(names = "--data", description = "directory with the MNIST IDX files (default: cache, fetched if missing)")
     Path data;
 
@@ -40,6 +41,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
+
+    @Option(names = "--snapshot-epochs", split = ",", description = "save the test-set latent scatter after these epochs, e.g. 3,5,10,30,50,60, and a combined panel")
+    java.util.List<Integer> snapshotEpochs;
 
     @Override
     public Integer call() {
@@ -61,7 +65,10 @@ final class TrainCommand implements Callable<Integer> {
             out0.flush();
             Trainer t = new Trainer(be, mc, tc, train, test, dir, new java.io.PrintStream(new WriterStream(out0), true))
                     .progress(!noProgress && io.jvae.train.Progress.enabled());
+            LatentSnapshots snaps = snapshotEpochs == null ? null : new LatentSnapshots(snapshotEpochs, test, dir, out0);
+            if (snaps != null) t.listener(snaps);
             Trainer.Result r = t.run(resume);
+            if (snaps != null) snaps.combine();
             out0.printf(Locale.ROOT, "best test loss %.4f at epoch %d%s; model: %s%n", r.bestLoss(), r.bestEpoch(),
                     r.stoppedEarly() ? " (early stop)" : "", r.model());
         }

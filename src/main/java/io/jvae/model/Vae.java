@@ -81,6 +81,12 @@ public final class Vae {
         this.out = layers.get(ne + 2 + nd);
     }
 
+    /** Copies the parameters of a model with the same config (e.g. to evaluate while training continues). */
+    public void copyParamsFrom(Vae other) {
+        if (!other.cfg.equals(cfg)) throw new IllegalArgumentException("copyParamsFrom: another architecture");
+        be.copy(other.params.values, params.values);
+    }
+
     /** Initialises every parameter from Philox uniforms keyed by seed (see {@link Init}). */
     public void initParams(long seed) {
         float[] host = new float[params.total];

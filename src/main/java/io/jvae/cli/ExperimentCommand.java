@@ -1,0 +1,196 @@
+package io.jvae.cli;
+
+import io.jvae.InvalidInputException;
+import io.jvae.backend.Backend;
+import io.jvae.data.Mnist;
+import io.jvae.model.ModelConfig;
+import io.jvae.train.EpochMetrics;
+import io.jvae.train.MetricsLog;
+import io.jvae.train.TrainConfig;
+import io.jvae.train.Trainer;
+import io.jvae.viz.ExperimentFigures;
+import io.jvae.viz.ImageGrid;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "experiment", mixinStandardHelpOptions = true,
+        description = "The slides' multi-run experiments. Each run has its own directory; finished runs are skipped and an interrupted one resumes, so a long experiment can be stopped and restarted.",
+        subcommands = {ExperimentCommand.Repeat.class, ExperimentCommand.LatentSweep.class})
+final class ExperimentCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Options every experiment shares. */
+    static final class Common {
+        @Option(names = "--data") Path data;
+        @Option(names = "--device", defaultValue = "auto") String device;
+        @Option(names = "--limit", description = "first N training and N/6 test examples (quick runs)") Integer limit;
+    }
+
+    /**
+     * Runs one training in dir unless a finished marker (done.json) is there; resumes an
+     * interrupted run from its state.safetensors. Returns its metrics.
+     */
+    static List<EpochMetrics> runOnce(Backend be, ModelConfig mc, TrainConfig tc, Mnist.Splits data, Integer limit, Path dir,
+                                      PrintWriter out, String label) {
+        Path done = dir.resolve("done.json");
+        if (Files.isRegularFile(done)) {
+            out.println(label + ": finished earlier, skipped");
+            return MetricsLog.read(dir.resolve("metrics.csv"));
+        }
+        var train = data.train();
+        var test = data.test();
+        if (limit != null) {
+            InvalidInputException.require(limit > 0, "--limit must be > 0, got %d", limit);
+            train = train.head(limit);
+            test = test.head(Math.max(1, limit / 6));
+        }
+        boolean resume = Files.isRegularFile(dir.resolve("state.safetensors"));
+        out.println(label + (resume ? ": resuming" : ": training") + " (" + mc.summary() + ")");
+        out.flush();
+        java.io.PrintStream quiet = new java.io.PrintStream(new WriterStream(out), true);
+        Trainer.Result r = new Trainer(be, mc, tc, train, test, dir, quiet).progress(false).run(resume);
+        try {
+            Files.writeString(done, String.format(Locale.ROOT, "{\"best_test_loss\":%.6f,\"best_epoch\":%d,\"epochs\":%d,\"early_stop\":%b}%n",
+                    r.bestLoss(), r.bestEpoch(), r.history().size(), r.stoppedEarly()));
+        } catch (IOException e) {
+            throw new InvalidInputException("cannot write " + done + ": " + e.getMessage());
+        }
+        return r.history();
+    }
+
+    static double best(List<EpochMetrics> h) {
+        return h.stream().mapToDouble(m -> m.test().loss()).min().orElse(Double.NaN);
+    }
+
+    @Command(name = "repeat", mixinStandardHelpOptions = true,
+            description = "The same model trained with N seeds: every run's curves faint, per-epoch means bold; best test loss mean, sd, min.")
+    static final class Repeat implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--runs", defaultValue = "30") int runs;
+        @Option(names = "--out", defaultValue = "runs/repeat") Path out;
+        @Mixin ModelOptions opts = new ModelOptions();
+        @Mixin Common common = new Common();
+
+        @Override
+        public Integer call() {
+            InvalidInputException.require(runs >= 1 && runs <= 1000, "--runs must be in [1, 1000], got %d", runs);
+            opts.defaultPreset = "seed";
+            PrintWriter o = spec.commandLine().getOut();
+            Mnist.Splits data = Mnist.resolveAndLoad(common.data, System.err);
+            TrainConfig base = opts.train();
+            ModelConfig mc = opts.model(data.train().dim(), data.train().classes());
+            List<List<EpochMetrics>> all = new ArrayList<>();
+            try (Backend be = Devices.open(common.device, System.err)) {
+                for (int i = 1; i <= runs; i++) {
+                    TrainConfig tc = new TrainConfig(base.epochs(), base.batch(), base.optimizer(), base.lr(), base.beta1(), base.beta2(),
+                            base.rho(), base.eps(), base.beta(), base.warmupEpochs(), base.l2(), base.samples(), base.seed() + i - 1,
+                            base.patience(), base.binarize());
+                    all.add(runOnce(be, mc, tc, data, common.limit, out.resolve(String.format(Locale.ROOT, "run-%02d", i)), o,
+                            String.format(Locale.ROOT, "run %d/%d (seed %d)", i, runs, tc.seed())));
+                }
+            }
+            double[] bests = all.stream().mapToDouble(ExperimentCommand::best).toArray();
+            double mean = java.util.Arrays.stream(bests).average().orElse(Double.NaN);
+            double sd = Math.sqrt(java.util.Arrays.stream(bests).map(b -> (b - mean) * (b - mean)).sum() / Math.max(1, bests.length - 1));
+            double min = java.util.Arrays.stream(bests).min().orElse(Double.NaN);
+            Path png = out.resolve("repeat.png");
+            ImageGrid.write(ExperimentFigures.repeat(all, mc.summary()), png);
+            StringBuilder csv = new StringBuilder("run,seed,best_test_loss,best_epoch\n");
+            for (int i = 0; i < bests.length; i++) {
+                List<EpochMetrics> h = all.get(i);
+                int be = h.stream().min(java.util.Comparator.comparingDouble(m -> m.test().loss())).map(EpochMetrics::epoch).orElse(0);
+                csv.append(String.format(Locale.ROOT, "%d,%d,%.4f,%d%n", i + 1, base.seed() + i, bests[i], be));
+            }
+            ModelInput.writeCsv(out.resolve("repeat.csv"), csv.toString());
+            o.printf(Locale.ROOT, "%d runs: best test loss mean %.3f, sd %.3f, min %.3f; wrote %s%n", runs, mean, sd, min, png);
+            return Jvae.OK;
+        }
+    }
+
+    @Command(name = "latent-sweep", mixinStandardHelpOptions = true,
+            description = "Latent sizes trained with early stopping (patience P, at most --epochs) and for a fixed --epochs; a figure per variant and a table of best test losses.")
+    static final class LatentSweep implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--latents", split = ",", defaultValue = "2,3,5,10,15,20") List<Integer> latents;
+        @Option(names = "--sweep-patience", defaultValue = "5", description = "patience of the early-stopping variant. Default: ${DEFAULT-VALUE}") int sweepPatience;
+        @Option(names = "--variants", split = ",", defaultValue = "early,fixed", description = "early, fixed or both. Default: ${DEFAULT-VALUE}") List<String> variants;
+        @Option(names = "--out", defaultValue = "runs/latent-sweep") Path out;
+        @Mixin ModelOptions opts = new ModelOptions();
+        @Mixin Common common = new Common();
+
+        @Override
+        public Integer call() {
+            opts.defaultPreset = "seed";
+            if (opts.epochs == null) opts.epochs = 70;
+            for (String v : variants) InvalidInputException.require(v.equals("early") || v.equals("fixed"), "--variants: early or fixed, got '%s'", v);
+            InvalidInputException.require(sweepPatience > 0, "--sweep-patience must be > 0, got %d", sweepPatience);
+            PrintWriter o = spec.commandLine().getOut();
+            Mnist.Splits data = Mnist.resolveAndLoad(common.data, System.err);
+            TrainConfig base = opts.train();
+            Map<String, Map<Integer, List<EpochMetrics>>> results = new LinkedHashMap<>();
+            try (Backend be = Devices.open(common.device, System.err)) {
+                for (String v : variants) {
+                    Map<Integer, List<EpochMetrics>> byLatent = new LinkedHashMap<>();
+                    for (int lat : latents) {
+                        opts.latent = lat;
+                        ModelConfig mc = opts.model(data.train().dim(), data.train().classes());
+                        TrainConfig tc = new TrainConfig(base.epochs(), base.batch(), base.optimizer(), base.lr(), base.beta1(), base.beta2(),
+                                base.rho(), base.eps(), base.beta(), base.warmupEpochs(), base.l2(), base.samples(), base.seed(),
+                                v.equals("early") ? sweepPatience : 0, base.binarize());
+                        byLatent.put(lat, runOnce(be, mc, tc, data, common.limit, out.resolve(v).resolve(String.format(Locale.ROOT, "latent-%02d", lat)),
+                                o, v + " latent " + lat));
+                    }
+                    results.put(v, byLatent);
+                    String title = v.equals("early")
+                            ? "Test loss per epoch, early stopping (patience " + sweepPatience + ", at most " + base.epochs() + " epochs)"
+                            : "Test loss per epoch, fixed " + base.epochs() + " epochs";
+                    Path png = out.resolve("latent-sweep-" + v + ".png");
+                    ImageGrid.write(ExperimentFigures.sweep(byLatent, title), png);
+                    o.println("wrote " + png);
+                }
+            }
+            StringBuilder md = new StringBuilder("| latent |");
+            for (String v : variants) md.append(v.equals("early") ? " best test loss, early stopping (stopped at epoch) |" : " best test loss, " + base.epochs() + " epochs (at epoch) |");
+            md.append("\n|---|");
+            md.append("---|".repeat(variants.size())).append('\n');
+            StringBuilder csv = new StringBuilder("variant,latent,best_test_loss,best_epoch,epochs_run\n");
+            for (int lat : latents) {
+                md.append("| ").append(lat).append(" |");
+                for (String v : variants) {
+                    List<EpochMetrics> h = results.get(v).get(lat);
+                    EpochMetrics b = h.stream().min(java.util.Comparator.comparingDouble(m -> m.test().loss())).orElseThrow();
+                    md.append(String.format(Locale.ROOT, " %.2f (%s %d) |", b.test().loss(), v.equals("early") ? "stopped" : "best at", v.equals("early") ? h.size() : b.epoch()));
+                    csv.append(String.format(Locale.ROOT, "%s,%d,%.4f,%d,%d%n", v, lat, b.test().loss(), b.epoch(), h.size()));
+                }
+                md.append('\n');
+            }
+            ModelInput.writeCsv(out.resolve("latent-sweep.csv"), csv.toString());
+            ModelInput.writeCsv(out.resolve("latent-sweep.md"), md.toString());
+            o.print(md);
+            return Jvae.OK;
+        }
+    }
+}

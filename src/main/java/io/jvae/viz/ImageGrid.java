@@ -1,0 +1,110 @@
+package io.jvae.viz;
+
+import io.jvae.InvalidInputException;
+
+import javax.imageio.ImageIO;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Grids of grayscale images (pixels in [0,1], each image side x side, row-major) with an optional
+ * title, row labels on the left and column labels on top, scaled up for readability.
+ */
+public final class ImageGrid {
+    private ImageGrid() {}
+
+    /**
+     * images[r][c] is a side*side array or null (left blank). Returns the picture.
+     */
+    public static BufferedImage render(float[][][] images, int side, int scale, String title, List<String> rowLabels,
+                                       List<String> colLabels) {
+        int rows = images.length, cols = images[0].length;
+        int cell = side * scale, gap = 2;
+        int left = rowLabels == null ? 4 : 110, top = (title == null ? 4 : 30) + (colLabels == null ? 0 : 18);
+        int w = left + cols * (cell + gap) + 4, h = top + rows * (cell + gap) + 4;
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, w, h);
+        g.setColor(Color.BLACK);
+        if (title != null) {
+            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
+            g.drawString(title, 6, 21);
+        }
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+        if (colLabels != null)
+            for (int c = 0; c < cols && c < colLabels.size(); c++)
+                g.drawString(colLabels.get(c), left + c * (cell + gap) + cell / 2 - 4 * colLabels.get(c).length(), top - 5);
+        for (int r = 0; r < rows; r++) {
+            int y0 = top + r * (cell + gap);
+            g.setColor(Color.BLACK);
+            if (rowLabels != null && r < rowLabels.size()) g.drawString(rowLabels.get(r), 6, y0 + cell / 2 + 5);
+            for (int c = 0; c < cols; c++) {
+                float[] im = images[r][c];
+                if (im == null) continue;
+                int x0 = left + c * (cell + gap);
+                for (int y = 0; y < side; y++)
+                    for (int x = 0; x < side; x++) {
+                        float v = Math.max(0f, Math.min(1f, im[y * side + x]));
+                        int gray = 255 - Math.round(v * 255); // ink is dark on white
+                        g.setColor(new Color(gray, gray, gray));
+                        g.fillRect(x0 + x * scale, y0 + y * scale, scale, scale);
+                    }
+            }
+        }
+        g.dispose();
+        return img;
+    }
+
+    public static void write(BufferedImage img, Path file) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            Path tmp = Files.createTempFile(parent, ".fig", ".png");
+            if (!ImageIO.write(img, "png", tmp.toFile())) throw new IOException("no PNG writer");
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new InvalidInputException("cannot write " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** Cuts a (D, n) column-major block of images into n arrays. */
+    public static float[][] split(float[] cols, int d, int n) {
+        float[][] out = new float[n][];
+        for (int j = 0; j < n; j++) out[j] = java.util.Arrays.copyOfRange(cols, j * d, (j + 1) * d);
+        return out;
+    }
+
+    /** Side of a square image of d pixels, or an error. */
+    public static int side(int d) {
+        int s = (int) Math.round(Math.sqrt(d));
+        if (s * s != d) throw new InvalidInputException("images of " + d + " pixels are not square");
+        return s;
+    }
+
+    /** Stacks PNG panels into a grid with `cols` columns (for combined figures). */
+    public static BufferedImage combine(List<BufferedImage> panels, int cols) {
+        int w = 0, h = 0;
+        for (BufferedImage p : panels) {
+            w = Math.max(w, p.getWidth());
+            h = Math.max(h, p.getHeight());
+        }
+        int rows = (panels.size() + cols - 1) / cols;
+        BufferedImage out = new BufferedImage(w * Math.min(cols, panels.size()), h * rows, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, out.getWidth(), out.getHeight());
+        for (int i = 0; i < panels.size(); i++) g.drawImage(panels.get(i), (i % cols) * w, (i / cols) * h, null);
+        g.dispose();
+        return out;
+    }
+
+}

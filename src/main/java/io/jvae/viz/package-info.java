@@ -1,0 +1,2 @@
+/** Figures: image grids (ImageIO) and plots (XChart), written as PNG. */
+package io.jvae.viz;

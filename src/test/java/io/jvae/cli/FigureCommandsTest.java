@@ -1,0 +1,115 @@
+package io.jvae.cli;
+
+import io.jvae.testing.Synthetic;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static io.jvae.cli.CliTest.run;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The figure and experiment commands on synthetic MNIST-shaped data: exit codes, files, image sizes. */
+class FigureCommandsTest {
+    @TempDir
+    static Path tmp;
+    static Path data, vae2, vae3, cvae;
+
+    @BeforeAll
+    static void models() throws Exception {
+        data = tmp.resolve("data");
+        Files.createDirectories(data);
+        Synthetic.writeMnistLike(data, 300, 120);
+        vae2 = train("vae2", "--latent", "2");
+        vae3 = train("vae3", "--latent", "3");
+        cvae = train("cvae", "--latent", "2", "--conditional");
+    }
+
+    static Path train(String name, String... extra) {
+        String[] base = {"train", "--data", data.toString(), "--out", tmp.resolve(name).toString(), "--epochs", "2", "--batch", "50",
+                "--hidden", "32", "--device", "cpu", "--no-progress", "--snapshot-epochs", "1,2"};
+        String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(extra)).toArray(String[]::new);
+        CliTest.Run r = run(args);
+        assertEquals(0, r.code(), r.err() + r.out());
+        return tmp.resolve(name).resolve("model.safetensors");
+    }
+
+    static BufferedImage png(Path p) throws Exception {
+        assertTrue(Files.isRegularFile(p), p + " written");
+        BufferedImage img = ImageIO.read(p.toFile());
+        assertNotNull(img, p + " is a PNG");
+        return img;
+    }
+
+    @Test
+    void snapshotsDuringTraining() throws Exception {
+        png(tmp.resolve("vae2/latent-epoch-001.png"));
+        png(tmp.resolve("vae2/latent-epoch-002.png"));
+        BufferedImage all = png(tmp.resolve("vae2/latent-epochs.png"));
+        assertTrue(all.getWidth() > png(tmp.resolve("vae2/latent-epoch-001.png")).getWidth(), "panels side by side");
+    }
+
+    @Test
+    void figuresOfOneModel() throws Exception {
+        Path out = tmp.resolve("fig");
+        String d = data.toString(), o = out.toString();
+        assertEquals(0, run("reconstruct", vae2.toString(), "--data", d, "--out", o, "--device", "cpu").code());
+        BufferedImage rec = png(out.resolve("reconstruct.png"));
+        assertTrue(rec.getWidth() > 20 * 56 && rec.getHeight() > 2 * 56, "2 x 20 digits at 2x scale");
+        assertEquals(21, Files.readAllLines(out.resolve("reconstruct.csv")).size());
+        for (String c : new String[] {"band", "mask", "salt-pepper"}) {
+            CliTest.Run r = run("impute", vae2.toString(), "--corruption", c, "--rounds", "3", "--data", d, "--out", o, "--device", "cpu");
+            assertEquals(0, r.code(), r.err());
+            png(out.resolve("impute-" + c + ".png"));
+        }
+        assertEquals(0, run("manifold", vae2.toString(), "--n", "5", "--data", d, "--out", o, "--device", "cpu").code());
+        png(out.resolve("manifold.png"));
+        assertEquals(26, Files.readAllLines(out.resolve("manifold.csv")).size());
+        assertEquals(0, run("latent", vae3.toString(), "--data", d, "--out", o, "--device", "cpu").code());
+        png(out.resolve("latent.png"));
+        png(out.resolve("latent-3d.png"));
+        assertEquals(121, Files.readAllLines(out.resolve("latent.csv")).size());
+        assertEquals(0, run("plot", tmp.resolve("vae2/metrics.csv").toString()).code());
+        png(tmp.resolve("vae2/loss-curves.png"));
+    }
+
+    @Test
+    void conditionalModel() throws Exception {
+        Path out = tmp.resolve("cfig");
+        String d = data.toString();
+        CliTest.Run r = run("denoise", "--cvae", cvae.toString(), "--vae", vae2.toString(), "--count", "20", "--data", d, "--out", out.toString(), "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("CVAE") && r.out().contains("VAE"), r.out());
+        png(out.resolve("denoise.png"));
+        assertEquals(0, run("manifold", cvae.toString(), "--label", "3", "--n", "4", "--data", d, "--out", out.toString(), "--device", "cpu").code());
+        png(out.resolve("manifold-label-3.png"));
+        CliTest.assertBadInput(run("manifold", cvae.toString(), "--data", d, "--out", out.toString(), "--device", "cpu"), "--label");
+        CliTest.assertBadInput(run("denoise", "--cvae", vae2.toString(), "--vae", vae2.toString(), "--data", d, "--device", "cpu"), "not a conditional");
+        CliTest.assertBadInput(run("impute", vae2.toString(), "--corruption", "blur", "--data", d, "--device", "cpu"), "unknown corruption");
+    }
+
+    @Test
+    void experimentsSkipFinishedRuns() throws Exception {
+        Path out = tmp.resolve("rep");
+        String[] args = {"experiment", "repeat", "--runs", "2", "--epochs", "2", "--batch", "50", "--hidden", "16", "--data", data.toString(),
+                "--out", out.toString(), "--device", "cpu"};
+        CliTest.Run r = run(args);
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("2 runs: best test loss mean"), r.out());
+        png(out.resolve("repeat.png"));
+        CliTest.Run again = run(args);
+        assertEquals(2, again.out().split("finished earlier, skipped", -1).length - 1, again.out());
+
+        Path sw = tmp.resolve("sweep");
+        CliTest.Run s = run("experiment", "latent-sweep", "--latents", "2,3", "--epochs", "2", "--batch", "50", "--hidden", "16",
+                "--data", data.toString(), "--out", sw.toString(), "--device", "cpu");
+        assertEquals(0, s.code(), s.err() + s.out());
+        png(sw.resolve("latent-sweep-early.png"));
+        png(sw.resolve("latent-sweep-fixed.png"));
+        assertEquals(5, Files.readAllLines(sw.resolve("latent-sweep.csv")).size());
+    }
+}
