@@ -44,9 +44,9 @@ public enum Activation {
         return switch (this) {
             case IDENTITY -> x;
             case RELU -> x > 0f ? x : 0f;
-            case TANH -> (float) Math.tanh(x);
+            case TANH -> FastMath.tanh(x);
             case LEAKY_RELU -> x > 0f ? x : LEAKY_SLOPE * x;
-            case ELU -> x > 0f ? x : (float) Math.expm1(x);
+            case ELU -> x > 0f ? x : FastMath.expm1(x);
             case SIGMOID -> (float) (1.0 / (1.0 + Math.exp(-x)));
         };
     }

@@ -131,14 +131,43 @@ public final class CpuBackend implements Backend {
 
     // ---- element-wise ----
 
+    /** Columns per parallel chunk so that a chunk holds about Parallel.GRAIN elements. */
+    private static int colGrain(int rows) {
+        return Math.max(1, Parallel.GRAIN / Math.max(1, rows));
+    }
+
     @Override
     public void biasActForward(Tensor y, Tensor b, Activation act) {
         if (b.size() != y.rows) throw new IllegalArgumentException("biasActForward: bias " + b.shape() + " for y " + y.shape());
         float[] ya = arr(y), ba = arr(b);
         int yo = off(y), bo = off(b), rows = y.rows;
-        Parallel.forRange(y.size(), (lo, hi) -> {
-            for (int e = lo; e < hi; e++) ya[yo + e] = act.apply(ya[yo + e] + ba[bo + e % rows]);
+        Parallel.forRange(y.cols, colGrain(rows), (c0, c1) -> {
+            for (int c = c0; c < c1; c++) biasActColumn(ya, yo + c * rows, ba, bo, rows, act);
         });
+    }
+
+    /** One column: the switch sits outside the loops so each loop is a straight, vectorizable pass. */
+    private static void biasActColumn(float[] y, int o, float[] b, int bo, int rows, Activation act) {
+        switch (act) {
+            case IDENTITY -> {
+                for (int r = 0; r < rows; r++) y[o + r] += b[bo + r];
+            }
+            case RELU -> {
+                for (int r = 0; r < rows; r++) {
+                    float v = y[o + r] + b[bo + r];
+                    y[o + r] = v > 0f ? v : 0f;
+                }
+            }
+            case LEAKY_RELU -> {
+                for (int r = 0; r < rows; r++) {
+                    float v = y[o + r] + b[bo + r];
+                    y[o + r] = v > 0f ? v : Activation.LEAKY_SLOPE * v;
+                }
+            }
+            default -> {
+                for (int r = 0; r < rows; r++) y[o + r] = act.apply(y[o + r] + b[bo + r]);
+            }
+        }
     }
 
     @Override
@@ -147,7 +176,21 @@ public final class CpuBackend implements Backend {
         float[] da = arr(dy), ya = arr(y);
         int dO = off(dy), yo = off(y);
         Parallel.forRange(dy.size(), (lo, hi) -> {
-            for (int e = lo; e < hi; e++) da[dO + e] *= act.derivFromOutput(ya[yo + e]);
+            switch (act) {
+                case IDENTITY -> { }
+                case RELU -> {
+                    for (int e = lo; e < hi; e++) da[dO + e] *= ya[yo + e] > 0f ? 1f : 0f; // as the kernel: -0.0 for negative dy
+                }
+                case TANH -> {
+                    for (int e = lo; e < hi; e++) {
+                        float v = ya[yo + e];
+                        da[dO + e] *= 1f - v * v;
+                    }
+                }
+                default -> {
+                    for (int e = lo; e < hi; e++) da[dO + e] *= act.derivFromOutput(ya[yo + e]);
+                }
+            }
         });
     }
 
@@ -218,14 +261,17 @@ public final class CpuBackend implements Backend {
     public void sigmoidBce(Tensor logits, Tensor x, Tensor loss, Tensor grad, float scale) {
         checkLoss("sigmoidBce", logits, x, loss, grad);
         float[] la = arr(logits), xa = arr(x), lsa = arr(loss), ga = arr(grad);
-        int lo0 = off(logits), xo = off(x), lso = off(loss), go = off(grad), per = x.size();
-        Parallel.forRange(logits.size(), (lo, hi) -> {
-            for (int e = lo; e < hi; e++) {
-                float l = la[lo0 + e], t = xa[xo + e % per];
-                float ex = (float) Math.exp(-Math.abs(l));            // in (0, 1]: never overflows
-                lsa[lso + e] = Math.max(l, 0f) - l * t + (float) Math.log1p(ex);
-                float sig = l >= 0f ? 1f / (1f + ex) : ex / (1f + ex);
-                ga[go + e] = (sig - t) * scale;
+        int lo0 = off(logits), xo = off(x), lso = off(loss), go = off(grad), rows = logits.rows, xCols = x.cols;
+        Parallel.forRange(logits.cols, colGrain(rows), (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                int le = lo0 + c * rows, xe = xo + (c % xCols) * rows, se = lso + c * rows, ge = go + c * rows;
+                for (int r = 0; r < rows; r++) {
+                    float l = la[le + r], t = xa[xe + r];
+                    float ex = FastMath.exp(-Math.abs(l));                 // in (0, 1]: never overflows
+                    lsa[se + r] = Math.max(l, 0f) - l * t + FastMath.log1p(ex);
+                    float sig = l >= 0f ? 1f / (1f + ex) : ex / (1f + ex);
+                    ga[ge + r] = (sig - t) * scale;
+                }
             }
         });
     }

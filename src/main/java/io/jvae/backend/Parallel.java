@@ -26,7 +26,12 @@ public final class Parallel {
 
     /** Runs body over [0, n) in up to THREADS contiguous chunks. */
     public static void forRange(int n, Range body) {
-        int chunks = Math.min(THREADS, Math.max(1, n / GRAIN));
+        forRange(n, GRAIN, body);
+    }
+
+    /** The same with a grain in units of n (e.g. columns of `rows` elements: GRAIN / rows). */
+    public static void forRange(int n, int grain, Range body) {
+        int chunks = Math.min(THREADS, Math.max(1, n / Math.max(1, grain)));
         if (chunks <= 1 || POOL == null) {
             body.run(0, n);
             return;

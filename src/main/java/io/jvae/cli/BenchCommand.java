@@ -1,0 +1,141 @@
+package io.jvae.cli;
+
+import io.jvae.InvalidInputException;
+import io.jvae.backend.Backend;
+import io.jvae.backend.CpuBackend;
+import io.jvae.backend.Gemm;
+import io.jvae.backend.Parallel;
+import io.jvae.backend.cuda.CudaProbe;
+import io.jvae.bench.Bench;
+import io.jvae.bench.ProfilingBackend;
+import io.jvae.io.Json;
+import io.jvae.model.ModelConfig;
+import io.jvae.train.TrainConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Time training steps of a preset (or any sizes) at several batch sizes on each available backend.")
+final class BenchCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--batches", split = ",", defaultValue = "128,1024", description = "batch sizes. Default: ${DEFAULT-VALUE}")
+    List<Integer> batches;
+
+    @Option(names = "--steps", defaultValue = "100", description = "steps per measurement. Default: ${DEFAULT-VALUE}")
+    int steps;
+
+    @Option(names = "--warmup-steps", defaultValue = "30", description = "steps before measuring (JIT, caches). Default: ${DEFAULT-VALUE}")
+    int warmup;
+
+    @Option(names = "--repeats", defaultValue = "5", description = "measurements per row (median, min, max). Default: ${DEFAULT-VALUE}")
+    int repeats;
+
+    @Option(names = "--devices", defaultValue = "all", description = "all (every available backend), cpu, or cuda. Default: ${DEFAULT-VALUE}")
+    String devices;
+
+    @Option(names = "--json", description = "one JSON object per row instead of the table")
+    boolean json;
+
+    @Option(names = "--profile", description = "split a step into forward GEMMs, backward GEMMs, sums, element-wise work, optimizer, data")
+    boolean profile;
+
+    @Mixin
+    ModelOptions opts = new ModelOptions();
+
+    @Override
+    public Integer call() {
+        for (int b : batches) InvalidInputException.require(b >= 1 && b <= 65536, "--batches: each must be in [1, 65536], got %d", b);
+        InvalidInputException.require(steps >= 1 && warmup >= 0 && repeats >= 1, "--steps, --repeats must be >= 1 and --warmup >= 0");
+        PrintWriter out = spec.commandLine().getOut();
+        ModelConfig mc = opts.model(784, 10);
+        TrainConfig tc = opts.train();
+        List<String> backends = new ArrayList<>();
+        String d = devices.toLowerCase(Locale.ROOT);
+        if (d.equals("all") || d.equals("cpu")) backends.add("cpu");
+        if (d.equals("all") || d.startsWith("cuda")) {
+            if (CudaProbe.available()) backends.add(d.equals("all") ? "cuda" : d);
+            else if (!d.equals("all")) throw new InvalidInputException("--devices " + devices + ": " + CudaProbe.reason());
+            else if (!json) out.println("cuda: not available (" + CudaProbe.reason() + ")");
+        }
+        InvalidInputException.require(!backends.isEmpty(), "--devices must be all, cpu or cuda[:N], got '%s'", devices);
+        double ceiling = Bench.cpuSgemmCeiling();
+        if (!json) {
+            out.printf(Locale.ROOT, "model %s, %s %s lr %s, J=%d; %d warm-up steps, %d x %d timed steps%n", mc.summary(),
+                    tc.optimizer().name().toLowerCase(Locale.ROOT), tc.l2() > 0 ? "+L2" : "", tc.lr(), tc.samples(), warmup, repeats, steps);
+            out.printf(Locale.ROOT, "cpu: %d cores, %s; sgemm ceiling (1024^3, measured now) %.1f GFLOP/s; Java %s%n",
+                    Runtime.getRuntime().availableProcessors(), Gemm.implementation(), ceiling, System.getProperty("java.version"));
+            out.println("| backend | batch | samples/s | ms/step median (min-max) | GEMM GFLOP/s | share of sgemm ceiling | peak heap MiB |");
+            out.println("|---|---|---|---|---|---|---|");
+        }
+        Map<Integer, Double> cpuRate = new LinkedHashMap<>();
+        for (String bn : backends) {
+            for (int batch : batches) {
+                Bench.Result r;
+                try (Backend be = Devices.open(bn, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))) {
+                    r = Bench.run(be, mc, tc, batch, warmup, steps, repeats, be instanceof CpuBackend ? ceiling : 0, profile);
+                }
+                if (bn.equals("cpu")) cpuRate.put(batch, r.samplesPerSecond());
+                Double base = cpuRate.get(batch);
+                if (json) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("backend", r.backend());
+                    m.put("model", mc.summary());
+                    m.put("batch", batch);
+                    m.put("samples_per_s", r.samplesPerSecond());
+                    m.put("ms_median", r.msMedian());
+                    m.put("ms_min", r.msMin());
+                    m.put("ms_max", r.msMax());
+                    m.put("gflops", r.gflops());
+                    m.put("sgemm_ceiling_gflops", ceiling);
+                    m.put("ceiling_share", r.ceilingShare());
+                    m.put("peak_heap_bytes", r.peakHeapBytes());
+                    m.put("threads", Parallel.THREADS);
+                    m.put("blas", Gemm.implementation());
+                    if (!bn.equals("cpu") && base != null) m.put("ratio_vs_cpu", r.samplesPerSecond() / base);
+                    if (r.profile() != null) {
+                        Map<String, Object> p = new LinkedHashMap<>();
+                        r.profile().forEach((ph, v) -> p.put(ph.name().toLowerCase(Locale.ROOT), v[0] / 1e6 / r.profiledSteps()));
+                        m.put("profile_ms_per_step", p);
+                    }
+                    out.println(Json.write(m));
+                } else {
+                    out.printf(Locale.ROOT, "| %s | %d | %.0f%s | %.2f (%.2f-%.2f) | %.1f | %s | %d |%n", r.backend(), batch, r.samplesPerSecond(),
+                            !bn.equals("cpu") && base != null ? String.format(Locale.ROOT, " (%.1fx cpu)", r.samplesPerSecond() / base) : "",
+                            r.msMedian(), r.msMin(), r.msMax(), r.gflops(),
+                            Double.isNaN(r.ceilingShare()) ? "-" : String.format(Locale.ROOT, "%.0f %%", 100 * r.ceilingShare()),
+                            r.peakHeapBytes() >> 20);
+                    if (r.profile() != null) printProfile(out, r);
+                }
+                out.flush();
+            }
+        }
+        return Jvae.OK;
+    }
+
+    static void printProfile(PrintWriter out, Bench.Result r) {
+        long total = 0;
+        for (long[] v : r.profile().values()) total += v[0];
+        out.printf(Locale.ROOT, "  profile of %s batch %d (each call synced; %.2f ms/step profiled):%n", r.backend(), r.batch(), total / 1e6 / r.profiledSteps());
+        for (Map.Entry<ProfilingBackend.Phase, long[]> e : r.profile().entrySet()) {
+            long[] v = e.getValue();
+            out.printf(Locale.ROOT, "    %-42s %7.3f ms/step %5.1f %%  %5.1f calls/step%n", e.getKey().label, v[0] / 1e6 / r.profiledSteps(),
+                    total == 0 ? 0 : 100.0 * v[0] / total, (double) v[1] / r.profiledSteps());
+        }
+        out.println("    by Backend method:");
+        r.profileByOp().entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).forEach(e ->
+                out.printf(Locale.ROOT, "      %-24s %7.3f ms/step %5.1f calls/step%n", e.getKey(), e.getValue()[0] / 1e6 / r.profiledSteps(),
+                        (double) e.getValue()[1] / r.profiledSteps()));
+    }
+}
