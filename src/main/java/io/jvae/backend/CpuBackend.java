@@ -43,7 +43,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String describe() {
-        return "cpu: " + Parallel.THREADS + " threads, GEMM " + Gemm.implementation();
+        return "cpu: " + Parallel.THREADS + " threads, GEMM " + Gemm.implementation() + ", element-wise " + Simd.describe();
     }
 
     // ---- memory ----
@@ -148,6 +148,10 @@ public final class CpuBackend implements Backend {
 
     /** One column: the switch sits outside the loops so each loop is a straight, vectorizable pass. */
     private static void biasActColumn(float[] y, int o, float[] b, int bo, int rows, Activation act) {
+        if (Simd.AVAILABLE && (act == Activation.IDENTITY || act == Activation.RELU || act == Activation.LEAKY_RELU)) {
+            SimdKernels.biasAct(y, o, b, bo, rows, act);
+            return;
+        }
         switch (act) {
             case IDENTITY -> {
                 for (int r = 0; r < rows; r++) y[o + r] += b[bo + r];
@@ -164,6 +168,9 @@ public final class CpuBackend implements Backend {
                     y[o + r] = v > 0f ? v : Activation.LEAKY_SLOPE * v;
                 }
             }
+            case TANH -> {
+                for (int r = 0; r < rows; r++) y[o + r] = FastMath.tanh(y[o + r] + b[bo + r]);
+            }
             default -> {
                 for (int r = 0; r < rows; r++) y[o + r] = act.apply(y[o + r] + b[bo + r]);
             }
@@ -179,7 +186,8 @@ public final class CpuBackend implements Backend {
             switch (act) {
                 case IDENTITY -> { }
                 case RELU -> {
-                    for (int e = lo; e < hi; e++) da[dO + e] *= ya[yo + e] > 0f ? 1f : 0f; // as the kernel: -0.0 for negative dy
+                    if (Simd.AVAILABLE) SimdKernels.reluBackward(da, dO, ya, yo, lo, hi);
+                    else for (int e = lo; e < hi; e++) da[dO + e] *= ya[yo + e] > 0f ? 1f : 0f; // as the kernel: -0.0 for negative dy
                 }
                 case TANH -> {
                     for (int e = lo; e < hi; e++) {
@@ -265,6 +273,10 @@ public final class CpuBackend implements Backend {
         Parallel.forRange(logits.cols, colGrain(rows), (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 int le = lo0 + c * rows, xe = xo + (c % xCols) * rows, se = lso + c * rows, ge = go + c * rows;
+                if (Simd.AVAILABLE) {
+                    SimdKernels.sigmoidBce(la, le, xa, xe, lsa, se, ga, ge, rows, scale);
+                    continue;
+                }
                 for (int r = 0; r < rows; r++) {
                     float l = la[le + r], t = xa[xe + r];
                     float ex = FastMath.exp(-Math.abs(l));                 // in (0, 1]: never overflows
@@ -301,6 +313,10 @@ public final class CpuBackend implements Backend {
         float[] pa = arr(p), gaa = arr(g), maa = arr(m), va = arr(v);
         int po = off(p), go = off(g), mo = off(m), vo = off(v);
         Parallel.forRange(p.size(), (lo, hi) -> {
+            if (Simd.AVAILABLE) {
+                SimdKernels.adam(pa, po, gaa, go, maa, mo, va, vo, lo, hi, lr, b1, b2, eps, bc1, bc2);
+                return;
+            }
             for (int i = lo; i < hi; i++) {
                 float gi = gaa[go + i];
                 float mi = b1 * maa[mo + i] + (1f - b1) * gi;
@@ -319,6 +335,10 @@ public final class CpuBackend implements Backend {
         float[] pa = arr(p), gaa = arr(g), sa = arr(ms);
         int po = off(p), go = off(g), so = off(ms);
         Parallel.forRange(p.size(), (lo, hi) -> {
+            if (Simd.AVAILABLE) {
+                SimdKernels.rmsprop(pa, po, gaa, go, sa, so, lo, hi, lr, rho, eps);
+                return;
+            }
             for (int i = lo; i < hi; i++) {
                 float gi = gaa[go + i];
                 float si = rho * sa[so + i] + (1f - rho) * gi * gi;
