@@ -26,7 +26,15 @@ public final class Jvae implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int code;
+        try {
+            code = commandLine().execute(args);
+        } catch (OutOfMemoryError e) {
+            System.err.println("jvae: out of memory (" + e.getMessage() + "); max heap " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB: use a smaller --batch or model, or JVAE_JAVA_OPTS=-Xmx16g");
+            code = FAILURE;
+        }
+        System.exit(code);
     }
 
     /** The configured CommandLine: tests call execute() on it. */
@@ -51,6 +59,10 @@ public final class Jvae implements Runnable {
         }
         if (e instanceof TrainingDiverged) {
             err.println("jvae: " + e.getMessage());
+            return FAILURE;
+        }
+        if (e instanceof OutOfMemoryError) {
+            err.println("jvae: out of memory: use a smaller --batch or model, or JVAE_JAVA_OPTS=-Xmx16g");
             return FAILURE;
         }
         if (e instanceof UncheckedIOException) {

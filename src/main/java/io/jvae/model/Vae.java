@@ -164,6 +164,32 @@ public final class Vae {
         zeroBias = be.alloc(inD, 1);
     }
 
+    /** Floats {@link #workspace} allocates for (maxBatch, samples), computed without allocating (for memory checks). */
+    public static double workspaceFloats(ModelConfig cfg, long maxBatch, long samples) {
+        double b = maxBatch, bj = (double) maxBatch * samples, d = cfg.inputDim(), l = cfg.latent(), c = cfg.classes();
+        double f = d * b + c * b + c * bj + 5 * l * b + b + 3 * l * bj + 3 * d * bj + bj + Math.max(Math.max(d, bj), l) + d;
+        for (int h : cfg.encoderHidden()) f += 2.0 * h * b;
+        for (int h : cfg.decoderHidden()) f += 2.0 * h * bj;
+        return f;
+    }
+
+    /** Parameters of a config, computed without allocating. */
+    public static double parameterCount(ModelConfig cfg) {
+        double p = 0;
+        int in = cfg.inputDim() + cfg.classes();
+        for (int h : cfg.encoderHidden()) {
+            p += (double) in * h + h;
+            in = h;
+        }
+        p += 2.0 * ((double) in * cfg.latent() + cfg.latent());
+        in = cfg.latent() + cfg.classes();
+        for (int h : cfg.decoderHidden()) {
+            p += (double) in * h + h;
+            in = h;
+        }
+        return p + (double) in * cfg.inputDim() + cfg.inputDim();
+    }
+
     public int maxBatch() {
         return maxBatch;
     }

@@ -23,7 +23,7 @@ public final class MetricsLog {
     /** Starts fresh files, or on resume keeps the rows of epochs <= keepThrough and drops later ones. */
     public void open(int keepThrough) {
         List<EpochMetrics> kept = new ArrayList<>();
-        if (keepThrough > 0) for (EpochMetrics m : read(csv)) if (m.epoch() <= keepThrough) kept.add(m);
+        if (keepThrough > 0) for (EpochMetrics m : readLenient(csv)) if (m.epoch() <= keepThrough) kept.add(m);
         StringBuilder c = new StringBuilder(EpochMetrics.CSV_HEADER).append('\n');
         StringBuilder j = new StringBuilder();
         for (EpochMetrics m : kept) {
@@ -46,6 +46,30 @@ public final class MetricsLog {
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + p + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Reads the rows of a run being resumed: a last line cut short by a kill is dropped (the
+     * epoch it belonged to is re-run), anything else malformed is an error.
+     */
+    public static List<EpochMetrics> readLenient(Path csv) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(csv);
+        } catch (IOException e) {
+            return List.of();
+        }
+        List<EpochMetrics> out = new ArrayList<>();
+        for (int i = 1; i < lines.size(); i++) {
+            String l = lines.get(i).trim();
+            if (l.isEmpty()) continue;
+            try {
+                out.add(EpochMetrics.parseCsv(l));
+            } catch (InvalidInputException e) {
+                if (i != lines.size() - 1) throw new InvalidInputException(csv + ": line " + (i + 1) + ": " + e.getMessage());
+            }
+        }
+        return out;
     }
 
     /** Reads a metrics.csv (header line first). */

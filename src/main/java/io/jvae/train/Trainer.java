@@ -81,8 +81,11 @@ public final class Trainer {
 
     public Result run(boolean resume) {
         prepareOutDir();
+        int batch = Math.min(tc.batch(), Math.max(train.n(), test.n()));
+        if (be instanceof io.jvae.backend.CpuBackend)
+            MemoryPlan.check(MemoryPlan.trainingBytes(mc, tc, batch, train.n(), test.n()), "training " + mc.summary() + " at batch " + batch);
         Vae vae = new Vae(be, mc);
-        vae.workspace(Math.min(tc.batch(), Math.max(train.n(), test.n())), tc.samples());
+        vae.workspace(batch, tc.samples());
         Optimizer opt = new Optimizer(vae, tc);
         Evaluator evaluator = new Evaluator(vae);
         DeviceData dTrain = new DeviceData(be, train, mc.classes());
@@ -110,7 +113,7 @@ public final class Trainer {
             bestLoss = r.state().bestLoss();
             bestEpoch = r.state().bestEpoch();
             best = r.best();
-            for (EpochMetrics m : MetricsLog.read(metrics.csv)) if (m.epoch() < startEpoch) history.add(m);
+            for (EpochMetrics m : MetricsLog.readLenient(metrics.csv)) if (m.epoch() < startEpoch) history.add(m);
             metrics.open(startEpoch - 1);
             log.printf(Locale.ROOT, "resuming %s after epoch %d (step %d, best test loss %.4f at epoch %d)%n",
                     out, startEpoch - 1, step, bestLoss, bestEpoch);
@@ -195,6 +198,13 @@ public final class Trainer {
             Files.createDirectories(out);
             Path probe = Files.createTempFile(out, ".write-test", ".tmp");
             Files.delete(probe);
+            // temp files of a write that a kill interrupted (Safetensors.write: ".NAME.*.tmp"); the real files are intact
+            try (var s = Files.list(out)) {
+                for (Path f : (Iterable<Path>) s::iterator) {
+                    String n = f.getFileName().toString();
+                    if (n.startsWith(".") && n.endsWith(".tmp") && n.contains(".safetensors.")) Files.deleteIfExists(f);
+                }
+            }
         } catch (IOException | SecurityException e) {
             throw new InvalidInputException("output directory " + out + " cannot be written: " + e.getMessage());
         }

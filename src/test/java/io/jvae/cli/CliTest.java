@@ -89,6 +89,33 @@ class CliTest {
     }
 
     @Test
+    void tooLargeFailsUpFrontWithTheNumbers() {
+        // 784-30000-30000-.. has ~1.9e9 parameters: ~14 GiB with gradients and Adam, the test heap is 6 GiB
+        Run r = run("train", "--data", data.toString(), "--hidden", "30000,30000", "--device", "cpu", "--no-progress", "--out", tmp.resolve("big").toString());
+        assertBadInput(r, "MiB but the Java heap has");
+        Run big = run("train", "--data", data.toString(), "--hidden", "40000,40000,40000", "--device", "cpu", "--out", tmp.resolve("big2").toString());
+        assertEquals(2, big.code(), big.err());
+    }
+
+    @Test
+    void checkpointOfAnotherModelIsRefused() {
+        Path out = tmp.resolve("arch");
+        assertEquals(0, run("train", "--data", data.toString(), "--out", out.toString(), "--epochs", "1", "--batch", "50", "--hidden", "32",
+                "--latent", "2", "--device", "cpu", "--no-progress").code());
+        assertBadInput(run("train", "--data", data.toString(), "--out", out.toString(), "--epochs", "2", "--batch", "50", "--hidden", "64",
+                "--latent", "2", "--device", "cpu", "--no-progress", "--resume"), "state of another model");
+        // a model for 8x8 images evaluated on 28x28 data
+        Path small = tmp.resolve("small.safetensors");
+        io.jvae.model.ModelConfig cfg = new io.jvae.model.ModelConfig(64, java.util.List.of(8), 2, java.util.List.of(8),
+                io.jvae.backend.Activation.RELU, io.jvae.model.Likelihood.BERNOULLI, 0, io.jvae.model.Init.TORCH);
+        io.jvae.model.Vae v = new io.jvae.model.Vae(new io.jvae.backend.CpuBackend(), cfg);
+        v.initParams(1);
+        io.jvae.train.Checkpoint.saveModel(small, v, null);
+        assertBadInput(run("eval", small.toString(), "--data", data.toString(), "--device", "cpu"), "the model expects 64");
+        assertBadInput(run("reconstruct", small.toString(), "--data", data.toString(), "--device", "cpu", "--out", tmp.resolve("f").toString()), "expects 64");
+    }
+
+    @Test
     void corruptFilesGiveOneLineAndExit2() throws Exception {
         Path junk = tmp.resolve("junk.safetensors");
         Files.write(junk, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});

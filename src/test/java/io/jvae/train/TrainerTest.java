@@ -150,6 +150,28 @@ class TrainerTest {
     }
 
     @Test
+    void divergenceLaterKeepsTheLastGoodCheckpoint() {
+        // poison the parameters after epoch 2: epoch 3 diverges, state.safetensors must still be epoch 2's
+        Path out = dir.resolve("late");
+        Trainer t = new Trainer(new CpuBackend(), MODEL, tc(5, 0, 1e-3f), TRAIN, TEST, out, new PrintStream(new ByteArrayOutputStream()))
+                .progress(false).listener((epoch, vae, m) -> {
+                    if (epoch == 2) {
+                        float[] nan = new float[vae.params.total];
+                        java.util.Arrays.fill(nan, Float.NaN);
+                        vae.be.upload(nan, 0, vae.params.values);
+                    }
+                });
+        TrainingDiverged e = assertThrows(TrainingDiverged.class, () -> t.run(false));
+        assertTrue(e.getMessage().contains("epoch 3") && e.getMessage().contains("state.safetensors"), e.getMessage());
+        Safetensors.File f = Safetensors.read(out.resolve("state.safetensors"));
+        assertTrue(f.metadata().get("jvae.state").contains("\"epoch\":2"), f.metadata().get("jvae.state"));
+        for (Safetensors.Entry en : f.tensors().values()) for (float v : en.data()) assertTrue(Float.isFinite(v), "the kept checkpoint is clean");
+        // and the run resumes from it
+        Trainer.Result r = train(MODEL, tc(3, 0, 1e-3f), TRAIN, TEST, out, true);
+        assertEquals(3, r.history().size());
+    }
+
+    @Test
     void realMnistSliceLearns() {
         Path real = Synthetic.realMnist();
         org.junit.jupiter.api.Assumptions.assumeTrue(real != null, "MNIST not in the cache: run `./jvae data fetch` to include this test");

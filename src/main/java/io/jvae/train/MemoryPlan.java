@@ -1,0 +1,34 @@
+package io.jvae.train;
+
+import io.jvae.InvalidInputException;
+import io.jvae.model.ModelConfig;
+import io.jvae.model.Vae;
+
+import java.util.Locale;
+
+/**
+ * What a training run will allocate, checked against the free heap before anything is allocated,
+ * so a batch or model that cannot fit fails up front with the numbers instead of an
+ * OutOfMemoryError in the middle of a step.
+ */
+public final class MemoryPlan {
+    private MemoryPlan() {}
+
+    /** Bytes of one training run: parameters x (values, gradients, optimizer state, best copy, checkpoint staging), workspace, data. */
+    public static double trainingBytes(ModelConfig mc, TrainConfig tc, long batch, long nTrain, long nTest) {
+        double p = Vae.parameterCount(mc);
+        double paramCopies = 2 + (tc.optimizer() == OptimizerKind.ADAM ? 2 : 1) + 1 /* best */ + 3 /* checkpoint staging */;
+        double data = (double) (mc.inputDim() + mc.classes()) * (nTrain + nTest);
+        return 4.0 * (p * paramCopies + Vae.workspaceFloats(mc, batch, tc.samples()) + data);
+    }
+
+    /** Throws when more than 90 % of what the heap can still give would be needed. */
+    public static void check(double bytes, String what) {
+        Runtime rt = Runtime.getRuntime();
+        double free = rt.maxMemory() - (double) (rt.totalMemory() - rt.freeMemory());
+        if (bytes > 0.9 * free)
+            throw new InvalidInputException(String.format(Locale.ROOT,
+                    "%s needs about %.0f MiB but the Java heap has %.0f MiB free of %.0f MiB; use a smaller --batch, --samples or model, "
+                            + "or a larger heap (JVAE_JAVA_OPTS=-Xmx16g ./jvae ...)", what, bytes / (1 << 20), free / (1 << 20), rt.maxMemory() / (double) (1 << 20)));
+    }
+}
