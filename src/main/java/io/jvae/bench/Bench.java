@@ -29,8 +29,8 @@ public final class Bench {
                          double gflops, double ceilingShare, long peakHeapBytes, Map<ProfilingBackend.Phase, long[]> profile,
                          Map<String, long[]> profileByOp, int profiledSteps) {}
 
-    /** Examples of synthetic data: pixels U[0,1) from Philox (content does not change the work). */
-    static final int DATA = 8192;
+    /** Examples of synthetic data (MNIST's 60,000 by default): pixels U[0,1) from Philox; content does not change the work. */
+    public static int examples = 60_000;
 
     public static Result run(Backend be, ModelConfig mc, TrainConfig tc, int batch, int warmup, int steps, int repeats,
                              double ceilingGflops, boolean profile) {
@@ -40,7 +40,7 @@ public final class Bench {
         vae.initParams(1);
         vae.workspace(batch, tc.samples());
         Optimizer opt = new Optimizer(vae, tc);
-        int n = Math.max(DATA, batch);
+        int n = Math.max(examples, batch);
         float[] host = new float[mc.inputDim() * n];
         Philox.uniforms(5, 0, host, 0, host.length);
         Tensor data = use.alloc(mc.inputDim(), n);
@@ -51,8 +51,7 @@ public final class Bench {
             for (int i = 0; i < n; i++) oh[i * mc.classes() + i % mc.classes()] = 1f;
             use.upload(oh, 0, oneHot);
         }
-        int[] perm = new int[n];
-        for (int i = 0; i < n; i++) perm[i] = (int) ((i * 2654435761L) % n);
+        int[] perm = io.jvae.train.Seeds.permutation(1, 1, n); // a shuffled epoch, as in training
         Indices idx = use.allocIndices(n);
         use.uploadIndices(perm, 0, idx);
         Tensor stats = use.alloc(4, 1);

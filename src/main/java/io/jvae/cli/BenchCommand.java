@@ -45,6 +45,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--devices", defaultValue = "all", description = "all (every available backend), cpu, or cuda. Default: ${DEFAULT-VALUE}")
     String devices;
 
+    @Option(names = "--examples", defaultValue = "60000", description = "synthetic examples resident on the backend (batches are gathered from a shuffled order). Default: ${DEFAULT-VALUE}")
+    int examples;
+
     @Option(names = "--json", description = "one JSON object per row instead of the table")
     boolean json;
 
@@ -58,6 +61,8 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         for (int b : batches) InvalidInputException.require(b >= 1 && b <= 65536, "--batches: each must be in [1, 65536], got %d", b);
         InvalidInputException.require(steps >= 1 && warmup >= 0 && repeats >= 1, "--steps, --repeats must be >= 1 and --warmup >= 0");
+        InvalidInputException.require(examples >= 1, "--examples must be >= 1, got %d", examples);
+        Bench.examples = examples;
         PrintWriter out = spec.commandLine().getOut();
         ModelConfig mc = opts.model(784, 10);
         TrainConfig tc = opts.train();
