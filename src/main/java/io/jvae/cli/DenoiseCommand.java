@@ -52,18 +52,19 @@ final class DenoiseCommand implements Callable<Integer> {
             float[] byC = new Inference(c, Math.min(count, 500)).reconstruct(noisy.x(), count, test.labels());
             float[] byV = new Inference(v, Math.min(count, 500)).reconstruct(noisy.x(), count, test.labels());
             double mseNoisy = mse(test.x(), noisy.x()), mseC = mse(test.x(), byC), mseV = mse(test.x(), byV);
+            double bceC = bce(test.x(), byC, count), bceV = bce(test.x(), byV, count);
             int side = ImageGrid.side(d), rows = count / 10;
             List<BufferedImage> panels = List.of(
                     panel(test.x(), d, rows, side, "original"),
-                    panel(noisy.x(), d, rows, side, String.format(Locale.ROOT, "salt-and-pepper noise (MSE %.4f)", mseNoisy)),
-                    panel(byC, d, rows, side, String.format(Locale.ROOT, "restored by the CVAE (MSE %.4f)", mseC)),
-                    panel(byV, d, rows, side, String.format(Locale.ROOT, "restored by the VAE (MSE %.4f)", mseV)));
+                    panel(noisy.x(), d, rows, side, String.format(Locale.ROOT, "noisy, MSE %.3f", mseNoisy)),
+                    panel(byC, d, rows, side, String.format(Locale.ROOT, "CVAE, MSE %.3f", mseC)),
+                    panel(byV, d, rows, side, String.format(Locale.ROOT, "VAE, MSE %.3f", mseV)));
             Path png = in.file("denoise.png");
             ImageGrid.write(ImageGrid.combine(panels, 4), png);
             ModelInput.writeCsv(in.file("denoise.csv"), String.format(Locale.ROOT,
-                    "input,pixel_mse%nnoisy,%.6f%ncvae,%.6f%nvae,%.6f%n", mseNoisy, mseC, mseV));
-            spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s; pixel MSE vs the originals: noisy %.4f, CVAE %.4f, VAE %.4f%n",
-                    png, mseNoisy, mseC, mseV);
+                    "input,pixel_mse,bce_nats_per_digit%nnoisy,%.6f,%n" + "cvae,%.6f,%.4f%nvae,%.6f,%.4f%n", mseNoisy, mseC, bceC, mseV, bceV));
+            spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s; vs the originals: pixel MSE noisy %.4f, CVAE %.4f, VAE %.4f; "
+                    + "cross-entropy of the originals under the restoration CVAE %.2f, VAE %.2f nats/digit%n", png, mseNoisy, mseC, mseV, bceC, bceV);
         }
         return Jvae.OK;
     }
@@ -72,6 +73,16 @@ final class DenoiseCommand implements Callable<Integer> {
         double s = 0;
         for (int i = 0; i < a.length; i++) s += (a[i] - b[i]) * (double) (a[i] - b[i]);
         return s / a.length;
+    }
+
+    /** -sum x log q + (1-x) log(1-q) per digit: how well the restoration predicts the clean digit. */
+    static double bce(float[] x, float[] q, int n) {
+        double s = 0;
+        for (int i = 0; i < x.length; i++) {
+            double p = Math.min(Math.max(q[i], 1e-6), 1 - 1e-6);
+            s -= x[i] * Math.log(p) + (1 - x[i]) * Math.log(1 - p);
+        }
+        return s / n;
     }
 
     static BufferedImage panel(float[] x, int d, int rows, int side, String title) {
