@@ -48,7 +48,7 @@ public final class Gemm {
         return !NAIVE_GEMM && Holder.BLAS_IMPL.getClass().getSimpleName().startsWith("JNI");
     }
 
-    static void check(boolean ta, boolean tb, int m, int n, int k, int lda, int aLen, int ldb, int bLen, int ldc, int cLen) {
+    public static void check(boolean ta, boolean tb, int m, int n, int k, int lda, int aLen, int ldb, int bLen, int ldc, int cLen) {
         int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
         if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("gemm: negative m,n,k " + m + "," + n + "," + k);
         if (lda < Math.max(1, aRows)) throw new IllegalArgumentException("gemm(" + t(ta) + "," + t(tb) + "): lda=" + lda + " < rows(A)=" + aRows);

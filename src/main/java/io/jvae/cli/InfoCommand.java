@@ -20,9 +20,12 @@ final class InfoCommand implements Callable<Integer> {
         Runtime rt = Runtime.getRuntime();
         out.printf("java     %s (%s), max heap %d MiB, %d cores%n", System.getProperty("java.version"),
                 System.getProperty("java.vm.name"), rt.maxMemory() >> 20, rt.availableProcessors());
-        out.printf("cpu      %d threads for element-wise work; GEMM: %s%n", Parallel.THREADS, Gemm.implementation());
+        out.printf("cpu      %d threads for element-wise work (%s); GEMM: %s%n", Parallel.THREADS, io.jvae.backend.Simd.describe(), Gemm.implementation());
         CudaProbe.Result r = CudaProbe.probe();
-        if (r.available()) out.printf("cuda     %d device(s), driver CUDA %s%n", r.devices(), r.driverVersion());
+        if (r.available()) {
+            out.printf("cuda     %d device(s), driver CUDA %s%n", r.devices(), r.driverVersion());
+            for (String line : CudaProbe.describeDevices()) out.println("         " + line);
+        }
         else out.printf("cuda     not available: %s%n", r.reason());
         out.printf("mnist    %s%n", Mnist.cacheDir());
         return Jvae.OK;

@@ -36,6 +36,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N. Default: ${DEFAULT-VALUE}")
     String device;
 
+    @Option(names = "--tf32", description = "CUDA: let cuBLAS use TF32 tensor cores for the GEMMs (faster, ~1e-3 relative error)")
+    boolean tf32;
+
     @Option(names = "--limit", description = "use only the first N training and N/6 test examples (quick runs)")
     Integer limit;
 
@@ -59,7 +62,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         ModelConfig mc = opts.model(train.dim(), train.classes());
         Path dir = out != null ? out : Path.of("runs", opts.presetValue().name().toLowerCase(Locale.ROOT));
-        try (Backend be = Devices.open(device, System.err)) {
+        try (Backend be = Devices.open(device, tf32, System.err)) {
             out0.printf("model %s; %d train / %d test examples; %s%n", mc.summary(), train.n(), test.n(), be.describe());
             out0.printf("train %s%n", tc.toJson());
             out0.flush();

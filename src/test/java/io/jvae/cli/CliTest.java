@@ -131,7 +131,8 @@ class CliTest {
     @Test
     void cudaRequestedWithoutCudaExits2WithTheReason() {
         org.junit.jupiter.api.Assumptions.assumeFalse(io.jvae.backend.cuda.CudaProbe.available(), "this machine has CUDA");
-        assertBadInput(run("train", "--data", data.toString(), "--device", "cuda"), "--device cuda:");
+        assertBadInput(run("train", "--data", data.toString(), "--device", "cuda"), "--device cuda: " + io.jvae.backend.cuda.CudaProbe.reason());
+        assertBadInput(run("bench", "--devices", "cuda", "--steps", "1"), "--devices cuda: ");
     }
 
     @Test

@@ -46,6 +46,37 @@ public final class CudaProbe {
         return l.length() > 160 ? l.substring(0, 160) + "..." : l;
     }
 
+    /** One line per device (name, memory) plus the cuBLAS version; only call when available(). */
+    public static java.util.List<String> describeDevices() {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        int[] count = {0};
+        jcuda.driver.JCudaDriver.cuDeviceGetCount(count);
+        for (int i = 0; i < count[0]; i++) {
+            jcuda.driver.CUdevice dev = new jcuda.driver.CUdevice();
+            jcuda.driver.JCudaDriver.cuDeviceGet(dev, i);
+            byte[] name = new byte[256];
+            jcuda.driver.JCudaDriver.cuDeviceGetName(name, name.length, dev);
+            long[] mem = {0};
+            jcuda.driver.JCudaDriver.cuDeviceTotalMem(mem, dev);
+            int[] major = {0}, minor = {0};
+            jcuda.driver.JCudaDriver.cuDeviceGetAttribute(major, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
+            jcuda.driver.JCudaDriver.cuDeviceGetAttribute(minor, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
+            out.add(String.format(java.util.Locale.ROOT, "cuda:%d %s, sm_%d%d, %.1f GiB", i, new String(name).trim().replace("\0", ""),
+                    major[0], minor[0], mem[0] / (double) (1L << 30)));
+        }
+        try {
+            int[] v = {0};
+            jcuda.jcublas.cublasHandle h = new jcuda.jcublas.cublasHandle();
+            jcuda.jcublas.JCublas2.cublasCreate(h);
+            jcuda.jcublas.JCublas2.cublasGetVersion(h, v);
+            jcuda.jcublas.JCublas2.cublasDestroy(h);
+            out.add("cuBLAS " + v[0] / 10000 + "." + v[0] % 10000 / 100 + "." + v[0] % 100);
+        } catch (LinkageError | RuntimeException e) {
+            out.add("cuBLAS not usable: " + firstLine(String.valueOf(e.getMessage())) + " (install the CUDA 12 cuBLAS libraries; docs/gpu.md)");
+        }
+        return out;
+    }
+
     private static Result probeDriver() {
         jcuda.driver.JCudaDriver.setExceptionsEnabled(false);
         int rc = jcuda.driver.JCudaDriver.cuInit(0);
