@@ -9,6 +9,7 @@ import io.jvae.train.Checkpoint;
 import io.jvae.train.DeviceData;
 import io.jvae.train.Evaluator;
 import io.jvae.train.Losses;
+import io.jvae.eval.ImportanceSampling;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,6 +45,15 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto")
     String device;
 
+    @Option(names = "--iw", defaultValue = "0", description = "importance-sampled log p(x) with K samples per example (5000 in the IWAE paper); 0 = off")
+    int iw;
+
+    @Option(names = "--iw-chunk", defaultValue = "100", description = "samples per pass for --iw (memory: batch x chunk decoder columns). Default: ${DEFAULT-VALUE}")
+    int iwChunk;
+
+    @Option(names = "--count", description = "only the first N examples")
+    Integer count;
+
     @Override
     public Integer call() {
         InvalidInputException.require(batch > 0, "--batch must be > 0, got %d", batch);
@@ -53,11 +63,31 @@ final class EvalCommand implements Callable<Integer> {
             Vae vae = Checkpoint.loadModel(checkpoint, be);
             Mnist.Splits m = Mnist.resolveAndLoad(data, System.err);
             Dataset d = split.equals("test") ? m.test() : m.train();
+            if (count != null) {
+                InvalidInputException.require(count > 0, "--count must be > 0, got %d", count);
+                d = d.head(count);
+            }
+            InvalidInputException.require(iw >= 0, "--iw must be >= 0, got %d", iw);
+            InvalidInputException.require(iwChunk >= 1, "--iw-chunk must be >= 1, got %d", iwChunk);
             InvalidInputException.require(d.dim() == vae.cfg.inputDim(), "%s has %d pixels per image, the model expects %d", d.name(), d.dim(), vae.cfg.inputDim());
             vae.workspace(Math.min(batch, d.n()), 1);
-            Losses l = new Evaluator(vae).evaluate(new DeviceData(be, d, vae.cfg.classes()), seed, binarize);
+            DeviceData dd = new DeviceData(be, d, vae.cfg.classes());
+            InvalidInputException.require(!binarize || iw == 0, "--iw with --binarize is not supported (the estimate needs fixed inputs)");
+            Losses l = new Evaluator(vae).evaluate(dd, seed, binarize);
             out.printf(Locale.ROOT, "model  %s%n", vae.cfg.summary());
             out.printf(Locale.ROOT, "%s   %d examples: loss %.4f  (reconstruction %.4f + KL %.4f) nats/example%n", split, d.n(), l.loss(), l.recon(), l.kl());
+            ImportanceSampling.Units u = ImportanceSampling.units(vae, dd, d.n());
+            StringBuilder kl = new StringBuilder();
+            for (double v : u.klPerDim()) kl.append(String.format(Locale.ROOT, " %.2f", v));
+            out.printf(Locale.ROOT, "latent %d of %d units active (Var_x E[z] > 0.01); KL per dimension:%s%n", u.active(), vae.cfg.latent(), kl);
+            if (iw > 0) {
+                int chunk = Math.min(iwChunk, iw), b = Math.max(1, Math.min(d.n(), 10_000 / chunk));
+                vae.workspace(b, chunk);
+                long t0 = System.nanoTime();
+                ImportanceSampling.Result r = ImportanceSampling.estimate(vae, dd, d.n(), iw, seed);
+                out.printf(Locale.ROOT, "NLL    -log p(x) ~ %.4f +- %.4f (standard error) nats/example, importance-sampled with K=%d (%.0f s); ELBO bound %.4f%n",
+                        r.meanNll(), r.stdErr(), iw, (System.nanoTime() - t0) / 1e9, l.loss());
+            }
         }
         return Jvae.OK;
     }

@@ -11,7 +11,7 @@ import java.io.UncheckedIOException;
 @Command(name = "jvae", mixinStandardHelpOptions = true, versionProvider = Jvae.Version.class,
         description = "Variational auto-encoders on the JVM: CUDA (cuBLAS + our kernels) or CPU (BLAS).",
         subcommands = {TrainCommand.class, EvalCommand.class, ReconstructCommand.class, ImputeCommand.class, ManifoldCommand.class,
-                LatentCommand.class, DenoiseCommand.class, PlotCommand.class, ExperimentCommand.class, BenchCommand.class, DataCommand.class,
+                LatentCommand.class, DenoiseCommand.class, PlotCommand.class, ExperimentCommand.class, ScoreCommand.class, BenchCommand.class, DataCommand.class,
                 InfoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Jvae implements Runnable {

@@ -372,6 +372,11 @@ public final class Vae {
         return z.firstCols(b * samples);
     }
 
+    /** The noise of the last reparameterize(): (L, b*J). */
+    public Tensor eps() {
+        return eps.firstCols(b * samples);
+    }
+
     public Tensor x() {
         return x.firstCols(b);
     }

@@ -48,7 +48,7 @@ class CliTest {
         Run v = run("--version");
         assertEquals(0, v.code());
         assertTrue(v.out().contains("jvae"));
-        for (String c : new String[] {"train", "eval", "reconstruct", "impute", "manifold", "latent", "denoise", "plot", "experiment", "bench", "data", "info"})
+        for (String c : new String[] {"train", "eval", "reconstruct", "impute", "manifold", "latent", "denoise", "plot", "experiment", "score", "bench", "data", "info"})
             assertEquals(0, run(c, "--help").code(), c);
         assertEquals(0, run("experiment", "repeat", "--help").code());
         assertEquals(0, run("experiment", "latent-sweep", "--help").code());

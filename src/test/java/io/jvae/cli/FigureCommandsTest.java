@@ -78,6 +78,26 @@ class FigureCommandsTest {
     }
 
     @Test
+    void scoresAndImportanceSampledEval() throws Exception {
+        Path out = tmp.resolve("score");
+        CliTest.Run r = run("score", vae2.toString(), "--samples", "20", "--data", data.toString(), "--out", out.toString(), "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(121, Files.readAllLines(out.resolve("scores.csv")).size());
+        png(out.resolve("anomalies.png"));
+        CliTest.Run other = run("score", vae2.toString(), "--input", data.resolve(io.jvae.data.Mnist.TRAIN_IMAGES).toString(), "--samples", "5",
+                "--out", out.resolve("train").toString(), "--device", "cpu", "--data", data.toString());
+        assertEquals(0, other.code(), other.err());
+        assertEquals(301, Files.readAllLines(out.resolve("train/scores.csv")).size());
+        CliTest.Run e = run("eval", vae2.toString(), "--iw", "50", "--data", data.toString(), "--device", "cpu");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("units active") && e.out().contains("importance-sampled with K=50"), e.out());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("loss (\\d+\\.\\d+)").matcher(e.out());
+        java.util.regex.Matcher n = java.util.regex.Pattern.compile("p\\(x\\) ~ (\\d+\\.\\d+)").matcher(e.out());
+        assertTrue(m.find() && n.find(), e.out());
+        assertTrue(Double.parseDouble(n.group(1)) <= Double.parseDouble(m.group(1)) + 0.5, "NLL estimate below the -ELBO: " + e.out());
+    }
+
+    @Test
     void conditionalModel() throws Exception {
         Path out = tmp.resolve("cfig");
         String d = data.toString();
