@@ -273,19 +273,21 @@ public final class CpuBackend implements Backend {
         Parallel.forRange(logits.cols, colGrain(rows), (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 int le = lo0 + c * rows, xe = xo + (c % xCols) * rows, se = lso + c * rows, ge = go + c * rows;
-                if (Simd.AVAILABLE) {
-                    SimdKernels.sigmoidBce(la, le, xa, xe, lsa, se, ga, ge, rows, scale);
-                    continue;
-                }
-                for (int r = 0; r < rows; r++) {
-                    float l = la[le + r], t = xa[xe + r];
-                    float ex = FastMath.exp(-Math.abs(l));                 // in (0, 1]: never overflows
-                    lsa[se + r] = Math.max(l, 0f) - l * t + FastMath.log1p(ex);
-                    float sig = l >= 0f ? 1f / (1f + ex) : ex / (1f + ex);
-                    ga[ge + r] = (sig - t) * scale;
-                }
+                if (Simd.AVAILABLE) SimdKernels.sigmoidBce(la, le, xa, xe, lsa, se, ga, ge, rows, scale);
+                else bceRange(la, le, xa, xe, lsa, se, ga, ge, 0, rows, scale);
             }
         });
+    }
+
+    /** The scalar sigmoid cross-entropy over [lo, hi) of one column (also the tail of the SIMD loop). */
+    static void bceRange(float[] la, int le, float[] xa, int xe, float[] lsa, int se, float[] ga, int ge, int lo, int hi, float scale) {
+        for (int r = lo; r < hi; r++) {
+            float l = la[le + r], t = xa[xe + r];
+            float ex = FastMath.exp(-Math.abs(l));                 // in (0, 1]: never overflows
+            lsa[se + r] = Math.max(l, 0f) - l * t + FastMath.log1p(ex);
+            float sig = l >= 0f ? 1f / (1f + ex) : ex / (1f + ex);
+            ga[ge + r] = (sig - t) * scale;
+        }
     }
 
     /** 0.5 ln(2 pi): the constant of a unit-variance Gaussian log-density per element. */
@@ -313,19 +315,22 @@ public final class CpuBackend implements Backend {
         float[] pa = arr(p), gaa = arr(g), maa = arr(m), va = arr(v);
         int po = off(p), go = off(g), mo = off(m), vo = off(v);
         Parallel.forRange(p.size(), (lo, hi) -> {
-            if (Simd.AVAILABLE) {
-                SimdKernels.adam(pa, po, gaa, go, maa, mo, va, vo, lo, hi, lr, b1, b2, eps, bc1, bc2);
-                return;
-            }
-            for (int i = lo; i < hi; i++) {
-                float gi = gaa[go + i];
-                float mi = b1 * maa[mo + i] + (1f - b1) * gi;
-                float vi = b2 * va[vo + i] + (1f - b2) * gi * gi;
-                maa[mo + i] = mi;
-                va[vo + i] = vi;
-                pa[po + i] -= lr * (mi / bc1) / ((float) Math.sqrt(vi / bc2) + eps);
-            }
+            if (Simd.AVAILABLE) SimdKernels.adam(pa, po, gaa, go, maa, mo, va, vo, lo, hi, lr, b1, b2, eps, bc1, bc2);
+            else adamRange(pa, po, gaa, go, maa, mo, va, vo, lo, hi, lr, b1, b2, eps, bc1, bc2);
         });
+    }
+
+    /** The scalar Adam loop over [lo, hi) (also the tail of the SIMD loop). */
+    static void adamRange(float[] pa, int po, float[] gaa, int go, float[] maa, int mo, float[] va, int vo, int lo, int hi,
+                          float lr, float b1, float b2, float eps, float bc1, float bc2) {
+        for (int i = lo; i < hi; i++) {
+            float gi = gaa[go + i];
+            float mi = b1 * maa[mo + i] + (1f - b1) * gi;
+            float vi = b2 * va[vo + i] + (1f - b2) * gi * gi;
+            maa[mo + i] = mi;
+            va[vo + i] = vi;
+            pa[po + i] -= lr * (mi / bc1) / ((float) Math.sqrt(vi / bc2) + eps);
+        }
     }
 
     @Override
@@ -335,17 +340,19 @@ public final class CpuBackend implements Backend {
         float[] pa = arr(p), gaa = arr(g), sa = arr(ms);
         int po = off(p), go = off(g), so = off(ms);
         Parallel.forRange(p.size(), (lo, hi) -> {
-            if (Simd.AVAILABLE) {
-                SimdKernels.rmsprop(pa, po, gaa, go, sa, so, lo, hi, lr, rho, eps);
-                return;
-            }
-            for (int i = lo; i < hi; i++) {
-                float gi = gaa[go + i];
-                float si = rho * sa[so + i] + (1f - rho) * gi * gi;
-                sa[so + i] = si;
-                pa[po + i] -= lr * gi / ((float) Math.sqrt(si) + eps);
-            }
+            if (Simd.AVAILABLE) SimdKernels.rmsprop(pa, po, gaa, go, sa, so, lo, hi, lr, rho, eps);
+            else rmspropRange(pa, po, gaa, go, sa, so, lo, hi, lr, rho, eps);
         });
+    }
+
+    /** The scalar RMSprop loop over [lo, hi) (also the tail of the SIMD loop). */
+    static void rmspropRange(float[] pa, int po, float[] gaa, int go, float[] sa, int so, int lo, int hi, float lr, float rho, float eps) {
+        for (int i = lo; i < hi; i++) {
+            float gi = gaa[go + i];
+            float si = rho * sa[so + i] + (1f - rho) * gi * gi;
+            sa[so + i] = si;
+            pa[po + i] -= lr * gi / ((float) Math.sqrt(si) + eps);
+        }
     }
 
     @Override

@@ -102,13 +102,7 @@ final class SimdKernels {
             VectorMask<Float> neg = lv.compare(VectorOperators.LT, 0f);
             one.blend(ex, neg).div(one.add(ex)).sub(t).mul(sc).intoArray(g, go + i);
         }
-        for (; i < n; i++) {
-            float lf = l[lo + i], t = x[xo + i];
-            float ex = FastMath.exp(-Math.abs(lf));
-            loss[so + i] = Math.max(lf, 0f) - lf * t + FastMath.log1p(ex);
-            float sig = lf >= 0f ? 1f / (1f + ex) : ex / (1f + ex);
-            g[go + i] = (sig - t) * scale;
-        }
+        CpuBackend.bceRange(l, lo, x, xo, loss, so, g, go, i, n, scale);
     }
 
     /** y = act(y + b) for identity, relu (x > 0 ? x : 0, so NaN -> 0 as the kernel) and leaky relu over one column. */
@@ -155,14 +149,7 @@ final class SimdKernels {
             FloatVector step = vlr.mul(mi.div(vbc1)).div(vi.div(vbc2).sqrt().add(veps));
             FloatVector.fromArray(S, p, po + i).sub(step).intoArray(p, po + i);
         }
-        for (; i < hi; i++) {
-            float gi = g[go + i];
-            float mi = b1 * m[mo + i] + (1f - b1) * gi;
-            float vi = b2 * v[vo + i] + (1f - b2) * gi * gi;
-            m[mo + i] = mi;
-            v[vo + i] = vi;
-            p[po + i] -= lr * (mi / bc1) / ((float) Math.sqrt(vi / bc2) + eps);
-        }
+        CpuBackend.adamRange(p, po, g, go, m, mo, v, vo, i, hi, lr, b1, b2, eps, bc1, bc2);
     }
 
     /** RMSprop, Keras form, over [lo, hi). */
@@ -176,11 +163,6 @@ final class SimdKernels {
             si.intoArray(ms, so + i);
             FloatVector.fromArray(S, p, po + i).sub(vlr.mul(gi).div(si.sqrt().add(veps))).intoArray(p, po + i);
         }
-        for (; i < hi; i++) {
-            float gi = g[go + i];
-            float si = rho * ms[so + i] + (1f - rho) * gi * gi;
-            ms[so + i] = si;
-            p[po + i] -= lr * gi / ((float) Math.sqrt(si) + eps);
-        }
+        CpuBackend.rmspropRange(p, po, g, go, ms, so, i, hi, lr, rho, eps);
     }
 }

@@ -103,9 +103,7 @@ final class ExperimentCommand implements Runnable {
             List<List<EpochMetrics>> all = new ArrayList<>();
             try (Backend be = Devices.open(common.device, System.err)) {
                 for (int i = 1; i <= runs; i++) {
-                    TrainConfig tc = new TrainConfig(base.epochs(), base.batch(), base.optimizer(), base.lr(), base.beta1(), base.beta2(),
-                            base.rho(), base.eps(), base.beta(), base.warmupEpochs(), base.l2(), base.samples(), base.seed() + i - 1,
-                            base.patience(), base.binarize());
+                    TrainConfig tc = base.withSeed(base.seed() + i - 1);
                     all.add(runOnce(be, mc, tc, data, common.limit, out.resolve(String.format(Locale.ROOT, "run-%02d", i)), o,
                             String.format(Locale.ROOT, "run %d/%d (seed %d)", i, runs, tc.seed())));
                 }
@@ -157,9 +155,7 @@ final class ExperimentCommand implements Runnable {
                     for (int lat : latents) {
                         opts.latent = lat;
                         ModelConfig mc = opts.model(data.train().dim(), data.train().classes());
-                        TrainConfig tc = new TrainConfig(base.epochs(), base.batch(), base.optimizer(), base.lr(), base.beta1(), base.beta2(),
-                                base.rho(), base.eps(), base.beta(), base.warmupEpochs(), base.l2(), base.samples(), base.seed(),
-                                v.equals("early") ? sweepPatience : 0, base.binarize());
+                        TrainConfig tc = base.withPatience(v.equals("early") ? sweepPatience : 0);
                         byLatent.put(lat, runOnce(be, mc, tc, data, common.limit, out.resolve(v).resolve(String.format(Locale.ROOT, "latent-%02d", lat)),
                                 o, v + " latent " + lat));
                     }

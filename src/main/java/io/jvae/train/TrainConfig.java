@@ -78,6 +78,14 @@ public record TrainConfig(int epochs, int batch, OptimizerKind optimizer, float 
                 (int) Json.getLong(m, "patience"), Boolean.TRUE.equals(m.get("binarize")));
     }
 
+    public TrainConfig withSeed(long s) {
+        return new TrainConfig(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, s, patience, binarize);
+    }
+
+    public TrainConfig withPatience(int p) {
+        return new TrainConfig(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, p, binarize);
+    }
+
     public TrainConfig withEpochs(int e) {
         return new TrainConfig(e, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, patience, binarize);
     }

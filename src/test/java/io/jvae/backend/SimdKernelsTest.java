@@ -72,4 +72,32 @@ class SimdKernelsTest {
             assertEquals(Float.floatToIntBits((sig - t[i]) * 0.5f), Float.floatToIntBits(g[i]), "grad " + i);
         }
     }
+
+    @Test
+    void optimizersBitIdenticalToTheScalarLoopsAndBceClose() {
+        Assumptions.assumeTrue(Simd.AVAILABLE, "Vector API module not loaded");
+        int n = 1003; // not a multiple of the lane count: the tail runs too
+        float[] p = new float[n], g = new float[n], m = new float[n], v = new float[n];
+        Philox.normals(1, 0, p, 0, n);
+        Philox.normals(2, 0, g, 0, n);
+        Philox.uniforms(3, 0, v, 0, n);
+        float[] p2 = p.clone(), m2 = m.clone(), v2 = v.clone();
+        SimdKernels.adam(p, 0, g, 0, m, 0, v, 0, 0, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.19f, 0.002f);
+        CpuBackend.adamRange(p2, 0, g, 0, m2, 0, v2, 0, 0, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.19f, 0.002f);
+        assertArrayEquals(p2, p, "adam p");
+        assertArrayEquals(v2, v, "adam v");
+        float[] q = p.clone(), s1 = v.clone(), s2 = v.clone();
+        SimdKernels.rmsprop(p, 0, g, 0, s1, 0, 0, n, 1e-3f, 0.9f, 1e-7f);
+        CpuBackend.rmspropRange(q, 0, g, 0, s2, 0, 0, n, 1e-3f, 0.9f, 1e-7f);
+        assertArrayEquals(q, p, "rmsprop p");
+        float[] l = new float[n], t = new float[n], a = new float[n], b = new float[n], ga = new float[n], gb = new float[n];
+        Philox.normals(4, 0, l, 0, n);
+        Philox.uniforms(5, 0, t, 0, n);
+        for (int i = 0; i < n; i++) l[i] *= 20;
+        SimdKernels.sigmoidBce(l, 0, t, 0, a, 0, ga, 0, n, 0.1f);
+        CpuBackend.bceRange(l, 0, t, 0, b, 0, gb, 0, 0, n, 0.1f);
+        // polynomial exp/log1p (<= 3 ulp) vs double-based: the loss of ~|l| <= 80 agrees to 1e-6 relative
+        io.jvae.testing.Close.assertAllClose("bce loss", b, a, 1e-6f, 1e-6f);
+        io.jvae.testing.Close.assertAllClose("bce grad", gb, ga, 1e-7f, 1e-6f);
+    }
 }
