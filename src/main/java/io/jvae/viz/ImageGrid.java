@@ -27,7 +27,7 @@ public final class ImageGrid {
                                        List<String> colLabels) {
         int rows = images.length, cols = images[0].length;
         int cell = side * scale, gap = 2;
-        int left = rowLabels == null ? 4 : 110, top = (title == null ? 4 : 30) + (colLabels == null ? 0 : 18);
+        int left = rowLabels == null ? 4 : 16 + labelWidth(rowLabels), top = (title == null ? 4 : 30) + (colLabels == null ? 0 : 18);
         int w = left + cols * (cell + gap) + 4, h = top + rows * (cell + gap) + 4;
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
@@ -39,7 +39,7 @@ public final class ImageGrid {
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
             g.drawString(title, 6, 21);
         }
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+        g.setFont(LABEL_FONT);
         if (colLabels != null)
             for (int c = 0; c < cols && c < colLabels.size(); c++)
                 g.drawString(colLabels.get(c), left + c * (cell + gap) + cell / 2 - 4 * colLabels.get(c).length(), top - 5);
@@ -62,6 +62,18 @@ public final class ImageGrid {
         }
         g.dispose();
         return img;
+    }
+
+    private static final Font LABEL_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 13);
+
+    /** Pixel width of the widest row label in the label font. */
+    static int labelWidth(List<String> labels) {
+        Graphics2D g = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
+        java.awt.FontMetrics fm = g.getFontMetrics(LABEL_FONT);
+        int w = 0;
+        for (String l : labels) w = Math.max(w, fm.stringWidth(l));
+        g.dispose();
+        return w;
     }
 
     public static void write(BufferedImage img, Path file) {
