@@ -219,4 +219,45 @@ __global__ void normal_fill(float* __restrict__ out, int n, unsigned long long s
     GRID_STRIDE(e, n) { out[e] = philox_normal(seed, offset + e); }
 }
 
+// ---- IWAE (Burda, Grosse, Salakhutdinov 2016) ----
+
+// CpuBackend.logPriorRatio: out = 0.5 (eps^2 + lv - z^2), log p(z) - log q(z|x) per element;
+// lv: per = L*B elements, eps, z, out: n = L*B*K
+__global__ void log_prior_ratio(const float* __restrict__ lv, const float* __restrict__ eps, const float* __restrict__ z,
+                                float* __restrict__ out, int per, int n) {
+    GRID_STRIDE(e, n) {
+        float ep = eps[e], zz = z[e];
+        out[e] = 0.5f * (ep * ep + lv[e % (unsigned)per] - zz * zz);
+    }
+}
+
+// CpuBackend.iwaeWeights, one thread per input i of b, looping over its K samples (columns k*b + i):
+// a_k = d - rec; w = exp(a_k - max) / sum; lse = max + log(sum) - log(K)
+__global__ void iwae_weights(const float* __restrict__ rec, const float* __restrict__ d, float* __restrict__ w,
+                             float* __restrict__ lse, int b, int samples) {
+    GRID_STRIDE(i, b) {
+        float m = __int_as_float(0xff800000); // -inf
+        for (int k = 0; k < samples; k++) m = fmaxf(m, d[k * b + i] - rec[k * b + i]);
+        float sum = 0.0f;
+        for (int k = 0; k < samples; k++) {
+            float e = expf(d[k * b + i] - rec[k * b + i] - m);
+            w[k * b + i] = e;
+            sum += e;
+        }
+        for (int k = 0; k < samples; k++) w[k * b + i] /= sum;
+        lse[i] = m + logf(sum) - logf((float)samples);
+    }
+}
+
+// CpuBackend.scaleColumns: y[:, j] *= alpha s[j]; y has `rows` rows, n elements
+__global__ void scale_columns(float* __restrict__ y, const float* __restrict__ s, int rows, int n, float alpha) {
+    GRID_STRIDE(e, n) { y[e] *= alpha * s[e / (unsigned)rows]; }
+}
+
+// CpuBackend.addScaledColumns: y[:, j] += alpha s[j] x[:, j]
+__global__ void add_scaled_columns(float* __restrict__ y, const float* __restrict__ x, const float* __restrict__ s,
+                                   int rows, int n, float alpha) {
+    GRID_STRIDE(e, n) { y[e] += alpha * s[e / (unsigned)rows] * x[e]; }
+}
+
 } // extern "C"

@@ -61,6 +61,10 @@ static std::map<std::string, Launcher> kernels() {
     k["gather_columns"] = [](unsigned g, unsigned b, Args& a) { a.count(6); launch(g, b, gather_columns, a.f(0), a.i(1), a.f(2), a.I(3), a.I(4), a.I(5)); };
     k["binarize"] = [](unsigned g, unsigned b, Args& a) { a.count(4); launch(g, b, binarize, a.f(0), a.I(1), a.U(2), a.U(3)); };
     k["normal_fill"] = [](unsigned g, unsigned b, Args& a) { a.count(4); launch(g, b, normal_fill, a.f(0), a.I(1), a.U(2), a.U(3)); };
+    k["log_prior_ratio"] = [](unsigned g, unsigned b, Args& a) { a.count(6); launch(g, b, log_prior_ratio, a.f(0), a.f(1), a.f(2), a.f(3), a.I(4), a.I(5)); };
+    k["iwae_weights"] = [](unsigned g, unsigned b, Args& a) { a.count(6); launch(g, b, iwae_weights, a.f(0), a.f(1), a.f(2), a.f(3), a.I(4), a.I(5)); };
+    k["scale_columns"] = [](unsigned g, unsigned b, Args& a) { a.count(5); launch(g, b, scale_columns, a.f(0), a.f(1), a.I(2), a.I(3), a.F(4)); };
+    k["add_scaled_columns"] = [](unsigned g, unsigned b, Args& a) { a.count(6); launch(g, b, add_scaled_columns, a.f(0), a.f(1), a.f(2), a.I(3), a.I(4), a.F(5)); };
     return k;
 }
 

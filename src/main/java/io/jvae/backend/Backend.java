@@ -111,6 +111,26 @@ public interface Backend extends AutoCloseable {
     /** out = N(0,1) from Philox(seed, offset + e). Kernel: normal_fill. */
     void normal(Tensor out, long seed, long offset);
 
+    // ---- IWAE (Burda, Grosse, Salakhutdinov 2016) ----
+
+    /**
+     * out = 0.5 (eps^2 + lv - z^2) per element: log p(z) - log q(z|x) before the sum over L.
+     * lv: (L, B); eps, z, out: (L, B*K). Kernel: log_prior_ratio.
+     */
+    void logPriorRatio(Tensor lv, Tensor eps, Tensor z, Tensor out);
+
+    /**
+     * For each input b of B = n / K: a_k = -rec[k B + b] + d[k B + b]; w[k B + b] = exp(a_k - max) / sum;
+     * lse[b] = log (1/K) sum_k exp(a_k). rec, d, w: (B*K); lse: (B). Kernel: iwae_weights.
+     */
+    void iwaeWeights(Tensor rec, Tensor d, Tensor w, Tensor lse, int samples);
+
+    /** y[:, j] *= alpha s[j]. y: (R, N); s: (N). Kernel: scale_columns. */
+    void scaleColumns(Tensor y, Tensor s, float alpha);
+
+    /** y[:, j] += alpha s[j] x[:, j]. y, x: (R, N); s: (N). Kernel: add_scaled_columns. */
+    void addScaledColumns(Tensor y, Tensor x, Tensor s, float alpha);
+
     @Override
     default void close() {}
 }

@@ -392,6 +392,73 @@ public final class CpuBackend implements Backend {
         Philox.normals(seed, offset, arr(out), off(out), out.size());
     }
 
+    // ---- IWAE ----
+
+    @Override
+    public void logPriorRatio(Tensor lv, Tensor eps, Tensor z, Tensor out) {
+        sameSize("logPriorRatio(eps, z)", eps, z);
+        sameSize("logPriorRatio(eps, out)", eps, out);
+        int per = lv.size();
+        if (per == 0 || eps.size() % per != 0) throw new IllegalArgumentException("logPriorRatio: eps " + eps.shape() + " is not K copies of lv " + lv.shape());
+        float[] la = arr(lv), ea = arr(eps), za = arr(z), oa = arr(out);
+        int lo0 = off(lv), eo = off(eps), zo = off(z), oo = off(out);
+        Parallel.forRange(eps.size(), (lo, hi) -> {
+            for (int e = lo; e < hi; e++) {
+                float ep = ea[eo + e], zz = za[zo + e];
+                oa[oo + e] = 0.5f * (ep * ep + la[lo0 + e % per] - zz * zz);
+            }
+        });
+    }
+
+    @Override
+    public void iwaeWeights(Tensor rec, Tensor d, Tensor w, Tensor lse, int samples) {
+        sameSize("iwaeWeights(rec, d)", rec, d);
+        sameSize("iwaeWeights(rec, w)", rec, w);
+        int n = rec.size(), b = lse.size();
+        if (samples <= 0 || (long) b * samples != n) throw new IllegalArgumentException("iwaeWeights: " + n + " samples are not " + b + " inputs x " + samples);
+        float[] ra = arr(rec), da = arr(d), wa = arr(w), sa = arr(lse);
+        int ro = off(rec), dO = off(d), wo = off(w), so = off(lse);
+        for (int i = 0; i < b; i++) {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int k = 0; k < samples; k++) m = Math.max(m, da[dO + k * b + i] - ra[ro + k * b + i]);
+            float sum = 0f;
+            for (int k = 0; k < samples; k++) {
+                float e = (float) Math.exp(da[dO + k * b + i] - ra[ro + k * b + i] - m);
+                wa[wo + k * b + i] = e;
+                sum += e;
+            }
+            for (int k = 0; k < samples; k++) wa[wo + k * b + i] /= sum;
+            sa[so + i] = m + (float) Math.log(sum) - (float) Math.log(samples);
+        }
+    }
+
+    @Override
+    public void scaleColumns(Tensor y, Tensor sc, float alpha) {
+        if (sc.size() != y.cols) throw new IllegalArgumentException("scaleColumns: " + sc.size() + " scales for " + y.shape());
+        float[] ya = arr(y), s = arr(sc);
+        int yo = off(y), so = off(sc), rows = y.rows;
+        Parallel.forRange(y.cols, colGrain(rows), (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                float f = alpha * s[so + c];
+                for (int r = 0; r < rows; r++) ya[yo + c * rows + r] *= f;
+            }
+        });
+    }
+
+    @Override
+    public void addScaledColumns(Tensor y, Tensor x, Tensor sc, float alpha) {
+        sameSize("addScaledColumns(y, x)", y, x);
+        if (sc.size() != y.cols) throw new IllegalArgumentException("addScaledColumns: " + sc.size() + " scales for " + y.shape());
+        float[] ya = arr(y), xa = arr(x), s = arr(sc);
+        int yo = off(y), xo = off(x), so = off(sc), rows = y.rows;
+        Parallel.forRange(y.cols, colGrain(rows), (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                float f = alpha * s[so + c];
+                for (int r = 0; r < rows; r++) ya[yo + c * rows + r] += f * xa[xo + c * rows + r];
+            }
+        });
+    }
+
     // ---- checks ----
 
     private static void sameSize(String op, Tensor a, Tensor b) {

@@ -120,5 +120,9 @@ public final class ProfilingBackend implements Backend {
     @Override public void gatherColumns(Tensor src, Indices idx, Tensor dst) { long t = t0(); be.gatherColumns(src, idx, dst); end(Phase.DATA, t); }
     @Override public void binarize(Tensor x, long seed, long offset) { long t = t0(); be.binarize(x, seed, offset); end(Phase.DATA, t); }
     @Override public void normal(Tensor out, long seed, long offset) { long t = t0(); be.normal(out, seed, offset); end(Phase.ELEMENTWISE, t); }
+    @Override public void logPriorRatio(Tensor lv, Tensor eps, Tensor z, Tensor out) { long t = t0(); be.logPriorRatio(lv, eps, z, out); end(Phase.ELEMENTWISE, t); }
+    @Override public void iwaeWeights(Tensor rec, Tensor d, Tensor w, Tensor lse, int k) { long t = t0(); be.iwaeWeights(rec, d, w, lse, k); end(Phase.ELEMENTWISE, t); }
+    @Override public void scaleColumns(Tensor y, Tensor s, float alpha) { long t = t0(); be.scaleColumns(y, s, alpha); end(Phase.ELEMENTWISE, t); }
+    @Override public void addScaledColumns(Tensor y, Tensor x, Tensor s, float alpha) { long t = t0(); be.addScaledColumns(y, x, s, alpha); end(Phase.ELEMENTWISE, t); }
     @Override public void close() { be.close(); }
 }

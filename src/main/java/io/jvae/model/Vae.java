@@ -38,7 +38,9 @@ public final class Vae {
     private Tensor[] hDec, dhDec;     // (h_i, B*J)
     private Tensor logits, dLogits;   // (D, B*J) decoder output before the sigmoid, its gradient
     private Tensor lossEl, recCol;    // (D, B*J) per-element -log p, (B*J) per sample
-    private Tensor ones;              // (max(D, B*J, L, h), 1) all ones, for row/column sums
+    private Tensor prior, dCol, wIw;  // IWAE: (L, B*J) log p(z) - log q(z|x) terms, (B*J) their sums, (B*J) normalized weights
+    private Tensor lse;               // IWAE: (B) log (1/K) sum_k w_k per input
+    private Tensor ones;              // (max(D, B*J, L*B, h), 1) all ones, for row/column sums
     private Tensor zeroBias;          // (D, 1) zeros: output activation without a bias
     private int b;                    // inputs in the current batch
 
@@ -134,7 +136,7 @@ public final class Vae {
         }
         hEnc = new Tensor[enc.length];
         dhEnc = new Tensor[enc.length];
-        int widest = Math.max(Math.max(inD, bj), latL);
+        int widest = Math.max(Math.max(inD, bj), Math.multiplyExact(latL, maxBatch));
         for (int i = 0; i < enc.length; i++) {
             hEnc[i] = be.alloc(enc[i].out, maxBatch);
             dhEnc[i] = be.alloc(enc[i].out, maxBatch);
@@ -159,6 +161,10 @@ public final class Vae {
         dLogits = be.alloc(inD, bj);
         lossEl = be.alloc(inD, bj);
         recCol = be.alloc(bj, 1);
+        prior = be.alloc(latL, bj);
+        dCol = be.alloc(bj, 1);
+        wIw = be.alloc(bj, 1);
+        lse = be.alloc(maxBatch, 1);
         ones = be.alloc(widest, 1);
         be.fill(ones, 1f);
         zeroBias = be.alloc(inD, 1);
@@ -167,7 +173,7 @@ public final class Vae {
     /** Floats {@link #workspace} allocates for (maxBatch, samples), computed without allocating (for memory checks). */
     public static double workspaceFloats(ModelConfig cfg, long maxBatch, long samples) {
         double b = maxBatch, bj = (double) maxBatch * samples, d = cfg.inputDim(), l = cfg.latent(), c = cfg.classes();
-        double f = d * b + c * b + c * bj + 5 * l * b + b + 3 * l * bj + 3 * d * bj + bj + Math.max(Math.max(d, bj), l) + d;
+        double f = d * b + c * b + c * bj + 5 * l * b + b + 4 * l * bj + 3 * d * bj + 3 * bj + b + Math.max(Math.max(d, bj), l * b) + d;
         for (int h : cfg.encoderHidden()) f += 2.0 * h * b;
         for (int h : cfg.decoderHidden()) f += 2.0 * h * bj;
         return f;
@@ -267,8 +273,11 @@ public final class Vae {
 
     /** -log p(x|z) per element into lossEl and its gradient (scaled by 1/(b J)) into dLogits. */
     public void reconstructionLoss() {
+        reconstructionLoss(1f / (b * samples));
+    }
+
+    private void reconstructionLoss(float scale) {
         int bj = b * samples;
-        float scale = 1f / bj;
         if (cfg.likelihood() == Likelihood.BERNOULLI)
             be.sigmoidBce(logits.firstCols(bj), x.firstCols(b), lossEl.firstCols(bj), dLogits.firstCols(bj), scale);
         else
@@ -291,12 +300,20 @@ public final class Vae {
 
     /** Gradients of the batch loss w.r.t. every parameter into params.grads (overwritten). */
     public void backward(float beta) {
+        decoderBackward();
         int bj = b * samples;
-        // decoder: dLogits -> ... -> dz
-        Tensor dyOut = dLogits.firstCols(bj);
+        // reparameterization + KL: dz -> dmu, dlv
+        be.reparamKlBackward(mu.firstCols(b), lv.firstCols(b), eps.firstCols(bj), dz.firstCols(bj),
+                dmu.firstCols(b), dlv.firstCols(b), kl.firstCols(b), beta, 1f / b);
+        encoderBackward();
+    }
+
+    /** dLogits -> ... -> dz (L, b*J), decoder gradients written. */
+    private void decoderBackward() {
+        int bj = b * samples;
         Tensor[] dzIn = cls > 0 ? new Tensor[] {dz.firstCols(bj), null} : new Tensor[] {dz.firstCols(bj)};
         Tensor[] zIn = cls > 0 ? new Tensor[] {z.firstCols(bj), yRep.firstCols(bj)} : new Tensor[] {z.firstCols(bj)};
-        Tensor dy = dyOut;
+        Tensor dy = dLogits.firstCols(bj);
         for (int i = dec.length; i >= 0; i--) {
             Dense layer = i == dec.length ? out : dec[i];
             Tensor[] in = i == 0 ? zIn : new Tensor[] {hDec[i - 1].firstCols(bj)};
@@ -307,10 +324,10 @@ public final class Vae {
                 be.actBackward(dy, hDec[i - 1].firstCols(bj), cfg.activation());
             }
         }
-        // reparameterization + KL: dz -> dmu, dlv
-        be.reparamKlBackward(mu.firstCols(b), lv.firstCols(b), eps.firstCols(bj), dz.firstCols(bj),
-                dmu.firstCols(b), dlv.firstCols(b), kl.firstCols(b), beta, 1f / b);
-        // encoder: (dmu, dlv) -> ... (no gradient for the data)
+    }
+
+    /** (dmu, dlv) -> ... encoder gradients written (no gradient for the data). */
+    private void encoderBackward() {
         Tensor[] xIn = cls > 0 ? new Tensor[] {x.firstCols(b), y.firstCols(b)} : new Tensor[] {x.firstCols(b)};
         int ne = enc.length;
         Tensor[] headIn = ne == 0 ? xIn : new Tensor[] {hEnc[ne - 1].firstCols(b)};
@@ -346,6 +363,51 @@ public final class Vae {
         reconstructionLoss();
         be.klForward(mu.firstCols(b), lv.firstCols(b), kl.firstCols(b));
         accumulate(stats);
+    }
+
+    // ---- IWAE (Burda, Grosse, Salakhutdinov 2016) ----
+
+    /**
+     * IWAE forward: log weights a_bk = log p(x|z_bk) + log p(z_bk) - log q(z_bk|x) for the J = K samples,
+     * their normalized weights w (b*K) and lse_b = log (1/K) sum_k exp(a_bk); stats[2] += -sum_b lse_b.
+     * dLogits holds sigmoid(l) - x (unscaled) afterwards.
+     */
+    private void iwaeForward(long seed, long offset, Tensor stats) {
+        int bj = b * samples;
+        encode();
+        reparameterize(seed, offset);
+        decode();
+        reconstructionLoss(1f);
+        be.gemv(true, inD, bj, 1f, lossEl.firstCols(bj), inD, ones, 0f, recCol.view(0, bj, 1));
+        be.logPriorRatio(lv.firstCols(b), eps.firstCols(bj), z.firstCols(bj), prior.firstCols(bj));
+        be.gemv(true, latL, bj, 1f, prior.firstCols(bj), latL, ones, 0f, dCol.view(0, bj, 1));
+        be.iwaeWeights(recCol.view(0, bj, 1), dCol.view(0, bj, 1), wIw.view(0, bj, 1), lse.view(0, b, 1), samples);
+        be.gemv(true, b, 1, -1f, lse.view(0, b, 1), b, ones, 1f, stats.view(2, 1, 1));
+    }
+
+    /**
+     * One IWAE training step on the loaded batch: loss -(1/B) sum_b lse_b; its gradient is the
+     * normalized-weight average of the per-sample gradients of a_bk (eq. 14 of the paper). With
+     * z = mu + sigma eps: d a / d z = d log p(x|z)/dz - z, d a / d lv (direct) = 1/2. stats[0], [1]
+     * get the usual ELBO terms (for reporting), stats[2] the IWAE loss sum.
+     */
+    public void trainStepIwae(long seed, long offset, Tensor stats) {
+        int bj = b * samples;
+        iwaeForward(seed, offset, stats);
+        be.scaleColumns(dLogits.firstCols(bj), wIw.view(0, bj, 1), 1f / b);
+        decoderBackward();
+        be.addScaledColumns(dz.firstCols(bj), z.firstCols(bj), wIw.view(0, bj, 1), 1f / b);
+        // beta = 0: no analytic KL gradient (the prior and posterior enter through a); kl is still written for reporting
+        be.reparamKlBackward(mu.firstCols(b), lv.firstCols(b), eps.firstCols(bj), dz.firstCols(bj),
+                dmu.firstCols(b), dlv.firstCols(b), kl.firstCols(b), 0f, 1f / b);
+        be.axpy(-0.5f / b, ones.view(0, latL * b, 1), dlv.firstCols(b).flat());
+        encoderBackward();
+        accumulate(stats);
+    }
+
+    /** The IWAE loss terms of the loaded batch (forward only): stats[2] += -sum_b lse_b. */
+    public void evalStepIwae(long seed, long offset, Tensor stats) {
+        iwaeForward(seed, offset, stats);
     }
 
     // ---- inference helpers (for figures and scores) ----

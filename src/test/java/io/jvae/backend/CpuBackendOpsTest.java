@@ -23,6 +23,10 @@ class CpuBackendOpsTest {
         return x;
     }
 
+    float[] h(Tensor x) {
+        return host(x);
+    }
+
     float[] host(Tensor x) {
         float[] a = new float[x.size()];
         be.download(x, a, 0);
@@ -222,5 +226,40 @@ class CpuBackendOpsTest {
         double[] ref = new double[100];
         for (int i = 0; i < 100; i++) ref[i] = b[i] + 0.5 * a[i];
         Close.assertAllClose("axpy", ref, host(tb), ATOL, RTOL);
+    }
+
+    @Test
+    void iwaeOps() {
+        int b = 7, K = 4, n = b * K, L = 3;
+        float[] rec = r.uniform(n, 50, 200), d = r.uniform(n, -10, 5);
+        Tensor w = be.alloc(n, 1), lse = be.alloc(b, 1);
+        be.iwaeWeights(t(rec, n, 1), t(d, n, 1), w, lse, K);
+        double[] rw = new double[n], rl = new double[b];
+        for (int i = 0; i < b; i++) {
+            double m = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int k = 0; k < K; k++) m = Math.max(m, d[k * b + i] - (double) rec[k * b + i]);
+            for (int k = 0; k < K; k++) sum += Math.exp(d[k * b + i] - (double) rec[k * b + i] - m);
+            for (int k = 0; k < K; k++) rw[k * b + i] = Math.exp(d[k * b + i] - (double) rec[k * b + i] - m) / sum;
+            rl[i] = m + Math.log(sum / K);
+        }
+        Close.assertAllClose("weights", rw, h(w), ATOL, RTOL);
+        Close.assertAllClose("lse", rl, h(lse), 1e-4, RTOL); // ~100 nats: float ulp 8e-6
+        float[] lv = r.uniform(L * b, -3, 1), eps = r.normal(L * n, 1), z = r.normal(L * n, 2);
+        Tensor pr = be.alloc(L, n);
+        be.logPriorRatio(t(lv, L, b), t(eps, L, n), t(z, L, n), pr);
+        double[] rp = new double[L * n];
+        for (int e = 0; e < L * n; e++) rp[e] = 0.5 * (eps[e] * (double) eps[e] + lv[e % (L * b)] - z[e] * (double) z[e]);
+        Close.assertAllClose("log prior ratio", rp, h(pr), ATOL, RTOL);
+        float[] y = r.uniform(L * n, -1, 1), x = r.uniform(L * n, -1, 1), sc = r.uniform(n, 0, 1);
+        Tensor ty = t(y, L, n), ty2 = t(y, L, n);
+        be.scaleColumns(ty, t(sc, n, 1), 0.5f);
+        be.addScaledColumns(ty2, t(x, L, n), t(sc, n, 1), 0.5f);
+        double[] r1 = new double[L * n], r2 = new double[L * n];
+        for (int e = 0; e < L * n; e++) {
+            r1[e] = y[e] * 0.5 * sc[e / L];
+            r2[e] = y[e] + 0.5 * sc[e / L] * x[e];
+        }
+        Close.assertAllClose("scale columns", r1, h(ty), ATOL, RTOL);
+        Close.assertAllClose("add scaled columns", r2, h(ty2), ATOL, RTOL);
     }
 }

@@ -48,7 +48,21 @@ class GradCheckTest {
         check(new Case("J=2 beta=2.5 gaussian", Likelihood.GAUSSIAN, 0, 2, 2.5f, Activation.TANH));
     }
 
+    @Test
+    void iwaeObjective() {
+        check(new Case("iwae K=3", Likelihood.BERNOULLI, 0, 3, 1f, Activation.TANH), true);
+    }
+
+    @Test
+    void iwaeConditionalGaussian() {
+        check(new Case("iwae K=4 cvae gaussian", Likelihood.GAUSSIAN, 3, 4, 1f, Activation.ELU), true);
+    }
+
     void check(Case c) {
+        check(c, false);
+    }
+
+    void check(Case c, boolean iwae) {
         int D = 5, B = 3, L = 2;
         CpuBackend be = new CpuBackend();
         ModelConfig cfg = new ModelConfig(D, List.of(4, 3), L, List.of(3), c.act(), c.lik(), c.classes(), Init.TORCH);
@@ -70,11 +84,12 @@ class GradCheckTest {
         vae.loadBatch(data, oneHot, idx);
 
         Tensor stats = be.alloc(4, 1);
-        vae.trainStep(77, 5, c.beta(), stats);
+        if (iwae) vae.trainStepIwae(77, 5, stats);
+        else vae.trainStep(77, 5, c.beta(), stats);
         float[] grad = new float[vae.params.total], p = new float[vae.params.total];
         be.download(vae.params.grads, grad, 0);
         be.download(vae.params.values, p, 0);
-        assertEquals(loss(vae, stats, c.beta(), B), lossAt(vae, p, stats, c.beta(), B), 1e-5,
+        assertEquals(loss(vae, stats, c.beta(), B, iwae), lossAt(vae, p, stats, c.beta(), B, iwae), 1e-5,
                 "evalStep and trainStep see the same loss");
 
         int checked = 0;
@@ -82,9 +97,9 @@ class GradCheckTest {
         for (int i = 0; i < p.length; i++) {
             float keep = p[i];
             p[i] = keep + H;
-            double up = lossAt(vae, p, stats, c.beta(), B);
+            double up = lossAt(vae, p, stats, c.beta(), B, iwae);
             p[i] = keep - H;
-            double down = lossAt(vae, p, stats, c.beta(), B);
+            double down = lossAt(vae, p, stats, c.beta(), B, iwae);
             p[i] = keep;
             double fd = (up - down) / (2 * H);
             if (Math.abs(fd - grad[i]) > ATOL + RTOL * Math.abs(grad[i]))
@@ -95,17 +110,59 @@ class GradCheckTest {
         assertTrue(bad.isEmpty(), c.name() + ": gradients differ from central differences:" + bad);
     }
 
-    static double loss(Vae vae, Tensor stats, float beta, int b) {
+    static double loss(Vae vae, Tensor stats, float beta, int b, boolean iwae) {
         float[] s = new float[4];
         vae.be.download(stats, s, 0);
-        return (s[0] + beta * s[1]) / b;
+        return iwae ? s[2] / b : (s[0] + beta * s[1]) / b;
     }
 
-    static double lossAt(Vae vae, float[] p, Tensor stats, float beta, int b) {
+    static double lossAt(Vae vae, float[] p, Tensor stats, float beta, int b, boolean iwae) {
         vae.be.upload(p, 0, vae.params.values);
         vae.be.fill(stats, 0f);
-        vae.evalStep(77, 5, stats);
-        return loss(vae, stats, beta, b);
+        if (iwae) vae.evalStepIwae(77, 5, stats);
+        else vae.evalStep(77, 5, stats);
+        return loss(vae, stats, beta, b, iwae);
+    }
+
+    /**
+     * IWAE with K = 1 is the VAE with a one-sample estimate of the KL term; its gradient equals the
+     * VAE's (analytic KL) gradient in expectation over the noise. Averages of N = 4000 draws must
+     * agree within 4 standard errors of the per-draw difference (per parameter).
+     */
+    @Test
+    void iwaeWithOneSampleIsTheVaeGradientOnAverage() {
+        int D = 5, B = 3, L = 2, N = 4000;
+        CpuBackend be = new CpuBackend();
+        ModelConfig cfg = new ModelConfig(D, List.of(4), L, List.of(3), Activation.TANH, Likelihood.BERNOULLI, 0, Init.TORCH);
+        Vae vae = new Vae(be, cfg);
+        vae.initParams(3);
+        vae.workspace(B, 1);
+        Tensor data = be.alloc(D, B);
+        be.upload(new Rand(6).uniform(D * B, 0.05, 0.95), 0, data);
+        Indices idx = be.allocIndices(B);
+        be.uploadIndices(new int[] {0, 1, 2}, 0, idx);
+        vae.loadBatch(data, null, idx);
+        Tensor stats = be.alloc(4, 1);
+        int P = vae.params.total;
+        double[] sum = new double[P], sum2 = new double[P];
+        float[] gv = new float[P], gi = new float[P];
+        for (int s = 0; s < N; s++) {
+            vae.trainStep(11, s * vae.noisePerStep(), 1f, stats);
+            be.download(vae.params.grads, gv, 0);
+            vae.trainStepIwae(11, s * vae.noisePerStep(), stats);
+            be.download(vae.params.grads, gi, 0);
+            for (int i = 0; i < P; i++) {
+                double d = gi[i] - gv[i];
+                sum[i] += d;
+                sum2[i] += d * d;
+            }
+        }
+        StringBuilder bad = new StringBuilder();
+        for (int i = 0; i < P; i++) {
+            double mean = sum[i] / N, sd = Math.sqrt(Math.max(0, sum2[i] / N - mean * mean));
+            if (Math.abs(mean) > 4 * sd / Math.sqrt(N) + 1e-6) bad.append(String.format("%n  %s: mean difference %.3g, se %.3g", name(vae, i), mean, sd / Math.sqrt(N)));
+        }
+        assertTrue(bad.isEmpty(), "IWAE K=1 vs VAE gradients:" + bad);
     }
 
     static String name(Vae vae, int i) {

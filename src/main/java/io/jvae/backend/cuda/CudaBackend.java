@@ -316,6 +316,26 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void logPriorRatio(Tensor lv, Tensor eps, Tensor z, Tensor out) {
+        launch(Kernel.LOG_PRIOR_RATIO, out.size(), lv, eps, z, out, lv.size(), out.size());
+    }
+
+    @Override
+    public void iwaeWeights(Tensor rec, Tensor d, Tensor w, Tensor lse, int samples) {
+        launch(Kernel.IWAE_WEIGHTS, lse.size(), rec, d, w, lse, lse.size(), samples);
+    }
+
+    @Override
+    public void scaleColumns(Tensor y, Tensor s, float alpha) {
+        launch(Kernel.SCALE_COLUMNS, y.size(), y, s, y.rows, y.size(), alpha);
+    }
+
+    @Override
+    public void addScaledColumns(Tensor y, Tensor x, Tensor s, float alpha) {
+        launch(Kernel.ADD_SCALED_COLUMNS, y.size(), y, x, s, y.rows, y.size(), alpha);
+    }
+
+    @Override
     public void close() {
         if (closed) return;
         closed = true;

@@ -29,7 +29,14 @@ public enum Kernel {
     GATHER_COLUMNS("gather_columns", Param.F32_PTR /*src*/, Param.I32_PTR /*idx*/, Param.F32_PTR /*dst*/, Param.I32 /*rows*/,
             Param.I32 /*cols*/, Param.I32 /*n*/),
     BINARIZE("binarize", Param.F32_PTR /*x*/, Param.I32 /*n*/, Param.U64 /*seed*/, Param.U64 /*offset*/),
-    NORMAL_FILL("normal_fill", Param.F32_PTR /*out*/, Param.I32 /*n*/, Param.U64 /*seed*/, Param.U64 /*offset*/);
+    NORMAL_FILL("normal_fill", Param.F32_PTR /*out*/, Param.I32 /*n*/, Param.U64 /*seed*/, Param.U64 /*offset*/),
+    LOG_PRIOR_RATIO("log_prior_ratio", Param.F32_PTR /*lv*/, Param.F32_PTR /*eps*/, Param.F32_PTR /*z*/, Param.F32_PTR /*out*/,
+            Param.I32 /*per*/, Param.I32 /*n*/),
+    IWAE_WEIGHTS("iwae_weights", Param.F32_PTR /*rec*/, Param.F32_PTR /*d*/, Param.F32_PTR /*w*/, Param.F32_PTR /*lse*/,
+            Param.I32 /*b*/, Param.I32 /*samples*/),
+    SCALE_COLUMNS("scale_columns", Param.F32_PTR /*y*/, Param.F32_PTR /*s*/, Param.I32 /*rows*/, Param.I32 /*n*/, Param.F32 /*alpha*/),
+    ADD_SCALED_COLUMNS("add_scaled_columns", Param.F32_PTR /*y*/, Param.F32_PTR /*x*/, Param.F32_PTR /*s*/, Param.I32 /*rows*/,
+            Param.I32 /*n*/, Param.F32 /*alpha*/);
 
     /** A kernel parameter and the PTX .param type it compiles to. */
     public enum Param {

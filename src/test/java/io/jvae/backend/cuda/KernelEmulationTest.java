@@ -235,4 +235,32 @@ class KernelEmulationTest {
         float[] out = f(emu.call(Kernel.GATHER_COLUMNS, 1, 32, new float[150], bad, poison(9), 3, 50, 9), 2);
         for (int e = 3; e < 9; e++) assertTrue(Float.isNaN(out[e]), "an out-of-range index writes NaN");
     }
+
+    @Test
+    void iwaeKernels() throws Exception {
+        Rand r = new Rand(7);
+        for (int b : new int[] {1, 31, 1000})
+            for (int K : new int[] {1, 5})
+                for (int[] s : shapes(b)) {
+                    int n = b * K, L = 3;
+                    float[] rec = r.uniform(n, 50, 200), d = r.uniform(n, -10, 5);
+                    Tensor w = be.alloc(n, 1), lse = be.alloc(b, 1);
+                    be.iwaeWeights(t(rec, n, 1), t(d, n, 1), w, lse, K);
+                    List<Object> o = emu.call(Kernel.IWAE_WEIGHTS, s[0], s[1], rec, d, poison(n), poison(b), b, K);
+                    Close.assertAllClose("iwae w b=" + b + " K=" + K, h(w), f(o, 2), ATOL_TRANSC, TOL_TRANSC);
+                    // lse ~ 100 nats: expf/logf differences of a few ulp of the terms, relative to the sum
+                    Close.assertAllClose("iwae lse b=" + b + " K=" + K, h(lse), f(o, 3), 1e-5f, TOL_TRANSC);
+                    float[] lv = r.uniform(L * b, -3, 1), eps = r.normal(L * n, 1), z = r.normal(L * n, 2);
+                    Tensor pr = be.alloc(L, n);
+                    be.logPriorRatio(t(lv, L, b), t(eps, L, n), t(z, L, n), pr);
+                    assertBits("log_prior_ratio", h(pr), f(emu.call(Kernel.LOG_PRIOR_RATIO, s[0], s[1], lv, eps, z, poison(L * n), L * b, L * n), 3));
+                    float[] y = r.uniform(L * n, -1, 1), x = r.uniform(L * n, -1, 1), sc = r.uniform(n, 0, 1);
+                    Tensor ty = t(y, L, n);
+                    be.scaleColumns(ty, t(sc, n, 1), 0.25f);
+                    assertBits("scale_columns", h(ty), f(emu.call(Kernel.SCALE_COLUMNS, s[0], s[1], y.clone(), sc, L, L * n, 0.25f), 0));
+                    Tensor ty2 = t(y, L, n);
+                    be.addScaledColumns(ty2, t(x, L, n), t(sc, n, 1), 0.25f);
+                    assertBits("add_scaled_columns", h(ty2), f(emu.call(Kernel.ADD_SCALED_COLUMNS, s[0], s[1], y.clone(), x, sc, L, L * n, 0.25f), 0));
+                }
+    }
 }
