@@ -60,7 +60,8 @@ public final class Bench {
             int start = (int) ((step[0] * batch) % (n - batch + 1));
             vae.loadBatch(data, oneHot, idx.slice(start, batch));
             if (tc.binarize()) vae.binarizeBatch(3, step[0] * (long) mc.inputDim() * batch);
-            vae.trainStep(7, step[0] * vae.noisePerStep(), tc.beta(), stats);
+            if (tc.objective() == TrainConfig.Objective.IWAE) vae.trainStepIwae(7, step[0] * vae.noisePerStep(), stats);
+            else vae.trainStep(7, step[0] * vae.noisePerStep(), tc.beta(), stats);
             opt.step();
             step[0]++;
         };

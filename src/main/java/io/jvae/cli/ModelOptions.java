@@ -54,6 +54,8 @@ final class ModelOptions {
     @Option(names = "--seed") Long seed;
     @Option(names = "--patience", description = "early stopping patience in epochs (0 = off)") Integer patience;
     @Option(names = "--binarize", description = "dynamic binarization of the pixels") Boolean binarize;
+    @Option(names = "--objective", description = "elbo (default) or iwae (importance-weighted bound with K = --k samples)") String objective;
+    @Option(names = "--k", description = "IWAE: importance samples per input (same as --samples)") Integer k;
 
     Preset presetValue() {
         return Preset.parse(preset != null ? preset : defaultPreset);
@@ -80,10 +82,12 @@ final class ModelOptions {
         float eps = t.eps();
         if (optimizer != null && opt != t.optimizer()) eps = opt == OptimizerKind.ADAM ? 1e-8f : 1e-7f;
         if (lr != null && !(lr > 0)) throw new InvalidInputException("--lr must be a positive number, got " + lr);
+        if (k != null && samples != null && !k.equals(samples)) throw new InvalidInputException("--k and --samples differ (" + k + ", " + samples + ")");
+        if (k != null) samples = k;
         return new TrainConfig(epochs != null ? epochs : t.epochs(), batch != null ? batch : t.batch(), opt,
                 lr != null ? lr : t.lr(), t.beta1(), t.beta2(), t.rho(), eps, beta != null ? beta : t.beta(),
                 warmup != null ? warmup : t.warmupEpochs(), l2 != null ? l2 : t.l2(), samples != null ? samples : t.samples(),
                 seed != null ? seed : t.seed(), patience != null ? patience : t.patience(),
-                binarize != null ? binarize : t.binarize());
+                binarize != null ? binarize : t.binarize(), objective != null ? TrainConfig.Objective.parse(objective) : t.objective());
     }
 }

@@ -21,7 +21,26 @@ import static io.jvae.InvalidInputException.require;
  */
 public record TrainConfig(int epochs, int batch, OptimizerKind optimizer, float lr, float beta1, float beta2,
                           float rho, float eps, float beta, int warmupEpochs, float l2, int samples, long seed,
-                          int patience, boolean binarize) {
+                          int patience, boolean binarize, Objective objective) {
+
+    /** What the optimizer minimises: the negative ELBO (J samples averaged) or the IWAE bound (K = samples). */
+    public enum Objective {
+        ELBO, IWAE;
+
+        public static Objective parse(String s) {
+            return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "elbo", "vae" -> ELBO;
+                case "iwae" -> IWAE;
+                default -> throw new io.jvae.InvalidInputException("unknown objective '" + s + "' (elbo, iwae)");
+            };
+        }
+    }
+
+    /** The ELBO objective (the common case). */
+    public TrainConfig(int epochs, int batch, OptimizerKind optimizer, float lr, float beta1, float beta2, float rho, float eps,
+                       float beta, int warmupEpochs, float l2, int samples, long seed, int patience, boolean binarize) {
+        this(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, patience, binarize, Objective.ELBO);
+    }
 
     public TrainConfig {
         require(epochs > 0 && epochs <= 1_000_000, "--epochs must be in [1, 1000000], got %d", epochs);
@@ -35,7 +54,9 @@ public record TrainConfig(int epochs, int batch, OptimizerKind optimizer, float 
         require(Float.isFinite(l2) && l2 >= 0, "--l2 must be >= 0, got %s", l2);
         require(samples > 0 && samples <= 4096, "--samples must be in [1, 4096], got %d", samples);
         require(patience >= 0, "--patience must be >= 0, got %d", patience);
-        require(optimizer != null, "optimizer must be set");
+        require(optimizer != null && objective != null, "optimizer and objective must be set");
+        require(objective != Objective.IWAE || beta == 1f, "--objective iwae has no KL weight: --beta must be 1, got %s", beta);
+        require(objective != Objective.IWAE || warmupEpochs == 0, "--objective iwae has no KL weight to warm up: drop --warmup");
     }
 
     /** beta at a fractional epoch (0-based, step / stepsPerEpoch): linear warm-up then constant. */
@@ -61,6 +82,7 @@ public record TrainConfig(int epochs, int batch, OptimizerKind optimizer, float 
         m.put("seed", seed);
         m.put("patience", patience);
         m.put("binarize", binarize);
+        m.put("objective", objective.name().toLowerCase());
         return m;
     }
 
@@ -75,18 +97,19 @@ public record TrainConfig(int epochs, int batch, OptimizerKind optimizer, float 
                 (float) Json.getDouble(m, "beta1"), (float) Json.getDouble(m, "beta2"), (float) Json.getDouble(m, "rho"),
                 (float) Json.getDouble(m, "eps"), (float) Json.getDouble(m, "beta"), (int) Json.getLong(m, "warmup_epochs"),
                 (float) Json.getDouble(m, "l2"), (int) Json.getLong(m, "samples"), Json.getLong(m, "seed"),
-                (int) Json.getLong(m, "patience"), Boolean.TRUE.equals(m.get("binarize")));
+                (int) Json.getLong(m, "patience"), Boolean.TRUE.equals(m.get("binarize")),
+                m.containsKey("objective") ? Objective.parse(Json.getString(m, "objective")) : Objective.ELBO);
     }
 
     public TrainConfig withSeed(long s) {
-        return new TrainConfig(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, s, patience, binarize);
+        return new TrainConfig(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, s, patience, binarize, objective);
     }
 
     public TrainConfig withPatience(int p) {
-        return new TrainConfig(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, p, binarize);
+        return new TrainConfig(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, p, binarize, objective);
     }
 
     public TrainConfig withEpochs(int e) {
-        return new TrainConfig(e, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, patience, binarize);
+        return new TrainConfig(e, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, patience, binarize, objective);
     }
 }

@@ -138,7 +138,8 @@ public final class Trainer {
                     vae.loadBatch(dTrain.x, dTrain.oneHot, perm.slice(start, b));
                     if (tc.binarize()) vae.binarizeBatch(binSeed, step * (long) mc.inputDim() * bmax);
                     beta = tc.betaAt(epoch - 1 + (double) s / stepsPerEpoch);
-                    vae.trainStep(noiseSeed, step * vae.noisePerStep(), beta, stats);
+                    if (tc.objective() == TrainConfig.Objective.IWAE) vae.trainStepIwae(noiseSeed, step * vae.noisePerStep(), stats);
+                    else vae.trainStep(noiseSeed, step * vae.noisePerStep(), beta, stats);
                     opt.step();
                     step++;
                     if ((s + 1) % CHECK_EVERY == 0 || s == stepsPerEpoch - 1) {
@@ -167,9 +168,10 @@ public final class Trainer {
                 Checkpoint.saveModel(out.resolve("best.safetensors"), vae, Map.of("jvae.epoch", Integer.toString(epoch)));
             }
             Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch, step, bestLoss, bestEpoch));
-            log.printf(Locale.ROOT, "epoch %3d  train %.4f (rec %.4f kl %.4f)  test %.4f (rec %.4f kl %.4f)%s  %.1fs  %.0f samples/s%n",
-                    epoch, trainLoss.loss(), trainLoss.recon(), trainLoss.kl(), testLoss.loss(), testLoss.recon(), testLoss.kl(),
-                    improved ? " *" : "  ", seconds, n / seconds);
+            log.printf(Locale.ROOT, "epoch %3d  train %.4f (rec %.4f kl %.4f)%s  test %.4f (rec %.4f kl %.4f)%s  %.1fs  %.0f samples/s%n",
+                    epoch, trainLoss.loss(), trainLoss.recon(), trainLoss.kl(),
+                    tc.objective() == TrainConfig.Objective.IWAE ? String.format(Locale.ROOT, " iwae(k=%d) %.4f", tc.samples(), hs[2] / n) : "",
+                    testLoss.loss(), testLoss.recon(), testLoss.kl(), improved ? " *" : "  ", seconds, n / seconds);
             listener.epochEnd(epoch, vae, m);
             if (tc.patience() > 0 && epoch - bestEpoch >= tc.patience()) {
                 stopped = true;

@@ -72,6 +72,16 @@ class CliTest {
     }
 
     @Test
+    void iwaeTraining() {
+        Run t = run("train", "--data", data.toString(), "--out", tmp.resolve("iwae").toString(), "--epochs", "2", "--batch", "50",
+                "--hidden", "32", "--latent", "2", "--objective", "iwae", "--k", "4", "--device", "cpu", "--no-progress");
+        assertEquals(0, t.code(), t.err() + t.out());
+        assertTrue(t.out().contains("iwae(k=4)") && t.out().contains("\"objective\":\"iwae\""), t.out());
+        assertBadInput(run("train", "--data", data.toString(), "--objective", "iwae", "--beta", "0.5", "--device", "cpu"), "--beta must be 1");
+        assertBadInput(run("train", "--data", data.toString(), "--objective", "wake-sleep", "--device", "cpu"), "unknown objective");
+    }
+
+    @Test
     void badValuesGiveOneLineAndExit2() {
         String d = data.toString();
         assertBadInput(run("train", "--bogus"), "Unknown option");
