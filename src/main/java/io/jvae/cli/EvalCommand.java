@@ -39,7 +39,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "seed of the z samples")
     long seed;
 
-    @Option(names = "--binarize", description = "evaluate on dynamically binarized pixels")
+    @Option(names = "--binarize", description = "evaluate on one stochastic binarization of the pixels (seeded by --seed)")
     boolean binarize;
 
     @Option(names = "--device", defaultValue = "auto")
@@ -72,8 +72,14 @@ final class EvalCommand implements Callable<Integer> {
             InvalidInputException.require(d.dim() == vae.cfg.inputDim(), "%s has %d pixels per image, the model expects %d", d.name(), d.dim(), vae.cfg.inputDim());
             vae.workspace(Math.min(batch, d.n()), 1);
             DeviceData dd = new DeviceData(be, d, vae.cfg.classes());
-            InvalidInputException.require(!binarize || iw == 0, "--iw with --binarize is not supported (the estimate needs fixed inputs)");
-            Losses l = new Evaluator(vae).evaluate(dd, seed, binarize);
+            if (binarize) { // one fixed stochastic binarization of the evaluated set (Philox, seeded), so every estimate sees the same inputs
+                float[] u = new float[d.x().length], xb = new float[d.x().length];
+                io.jvae.backend.Philox.uniforms(io.jvae.train.Seeds.derive(seed, io.jvae.train.Seeds.BINARIZE), 0, u, 0, u.length);
+                for (int i = 0; i < u.length; i++) xb[i] = u[i] < d.x()[i] ? 1f : 0f;
+                d = new Dataset(d.name() + " (binarized)", xb, d.dim(), d.n(), d.labels(), d.classes());
+                dd = new DeviceData(be, d, vae.cfg.classes());
+            }
+            Losses l = new Evaluator(vae).evaluate(dd, seed, false);
             out.printf(Locale.ROOT, "model  %s%n", vae.cfg.summary());
             out.printf(Locale.ROOT, "%s   %d examples: loss %.4f  (reconstruction %.4f + KL %.4f) nats/example%n", split, d.n(), l.loss(), l.recon(), l.kl());
             ImportanceSampling.Units u = ImportanceSampling.units(vae, dd, d.n());
