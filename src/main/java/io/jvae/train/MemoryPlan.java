@@ -22,6 +22,14 @@ public final class MemoryPlan {
         return 4.0 * (p * paramCopies + Vae.workspaceFloats(mc, batch, tc.samples()) + data);
     }
 
+    /** The same for device memory: freeTotal = {free, total} bytes from the device. */
+    public static void checkDevice(double bytes, long[] freeTotal, String device, String what) {
+        if (bytes > 0.9 * freeTotal[0])
+            throw new InvalidInputException(String.format(Locale.ROOT,
+                    "%s needs about %.0f MiB on %s but it has %.0f MiB free of %.0f MiB; use a smaller --batch, --samples or model",
+                    what, bytes / (1 << 20), device, freeTotal[0] / (double) (1 << 20), freeTotal[1] / (double) (1 << 20)));
+    }
+
     /** Throws when more than 90 % of what the heap can still give would be needed. */
     public static void check(double bytes, String what) {
         Runtime rt = Runtime.getRuntime();

@@ -172,6 +172,14 @@ class TrainerTest {
     }
 
     @Test
+    void deviceMemoryCheckNamesTheNumbers() {
+        MemoryPlan.checkDevice(1e9, new long[] {4L << 30, 8L << 30}, "cuda:0", "training"); // fits
+        io.jvae.InvalidInputException e = assertThrows(io.jvae.InvalidInputException.class,
+                () -> MemoryPlan.checkDevice(5e9, new long[] {4L << 30, 8L << 30}, "cuda:0", "training"));
+        assertTrue(e.getMessage().contains("4768 MiB on cuda:0") && e.getMessage().contains("4096 MiB free of 8192 MiB"), e.getMessage());
+    }
+
+    @Test
     void realMnistSliceLearns() {
         Path real = Synthetic.realMnist();
         org.junit.jupiter.api.Assumptions.assumeTrue(real != null, "MNIST not in the cache: run `./jvae data fetch` to include this test");

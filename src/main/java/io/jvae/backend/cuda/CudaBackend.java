@@ -138,6 +138,13 @@ public final class CudaBackend implements Backend {
 
     // ---- memory ----
 
+    /** Free and total device memory in bytes (cuMemGetInfo). */
+    public long[] memoryInfo() {
+        long[] free = {0}, total = {0};
+        JCudaDriver.cuMemGetInfo(free, total);
+        return new long[] {free[0], total[0]};
+    }
+
     private CUdeviceptr allocBytes(long elements) {
         CUdeviceptr p = new CUdeviceptr();
         long bytes = 4L * Math.max(1, elements);
