@@ -291,6 +291,12 @@ public final class Vae {
     public void accumulate(Tensor stats) {
         int bj = b * samples;
         be.gemv(true, inD, bj, 1f, lossEl.firstCols(bj), inD, ones, 0f, recCol.view(0, bj, 1));
+        accumulateFromColumns(stats);
+    }
+
+    /** accumulate() when recCol already holds the per-sample sums. */
+    private void accumulateFromColumns(Tensor stats) {
+        int bj = b * samples;
         be.gemv(true, bj, 1, 1f / samples, recCol.view(0, bj, 1), bj, ones, 1f, stats.view(0, 1, 1));
         be.gemv(true, latL, b, 1f, kl.firstCols(b), latL, ones, 0f, klCol.view(0, b, 1));
         be.gemv(true, b, 1, 1f, klCol.view(0, b, 1), b, ones, 1f, stats.view(1, 1, 1));
@@ -402,7 +408,7 @@ public final class Vae {
                 dmu.firstCols(b), dlv.firstCols(b), kl.firstCols(b), 0f, 1f / b);
         be.axpy(-0.5f / b, ones.view(0, latL * b, 1), dlv.firstCols(b).flat());
         encoderBackward();
-        accumulate(stats);
+        accumulateFromColumns(stats); // recCol was summed by iwaeForward
     }
 
     /** The IWAE loss terms of the loaded batch (forward only): stats[2] += -sum_b lse_b. */
