@@ -211,7 +211,7 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("reparamForward: z " + z.shape() + " is not J copies of mu " + mu.shape());
         float[] ma = arr(mu), la = arr(lv), ea = arr(eps), za = arr(z);
         int mo = off(mu), lo0 = off(lv), eo = off(eps), zo = off(z);
-        Philox.normals(seed, offset, ea, eo, eps.size());
+        Parallel.forRange(eps.size(), (lo, hi) -> Philox.normals(seed, offset + lo, ea, eo + lo, hi - lo)); // counter-based: chunks are independent
         Parallel.forRange(z.size(), (lo, hi) -> {
             for (int e = lo; e < hi; e++) {
                 int i = e % per;
@@ -389,7 +389,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void normal(Tensor out, long seed, long offset) {
-        Philox.normals(seed, offset, arr(out), off(out), out.size());
+        float[] a = arr(out);
+        int o = off(out);
+        Parallel.forRange(out.size(), (lo, hi) -> Philox.normals(seed, offset + lo, a, o + lo, hi - lo));
     }
 
     // ---- IWAE ----
