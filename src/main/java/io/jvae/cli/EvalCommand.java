@@ -19,7 +19,8 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-@Command(name = "eval", mixinStandardHelpOptions = true, description = "Test loss (-ELBO per example in nats, with its two terms) of a checkpoint.")
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Test loss (-ELBO per example in nats, with its two terms), active units and KL per latent dimension; with --iw K the importance-sampled log p(x).")
 final class EvalCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
