@@ -53,8 +53,19 @@ final class ExperimentCommand implements Runnable {
                                       PrintWriter out, String label) {
         Path done = dir.resolve("done.json");
         if (Files.isRegularFile(done)) {
-            out.println(label + ": finished earlier, skipped");
-            return MetricsLog.read(dir.resolve("metrics.csv"));
+            // finished: skip, unless it ran fewer epochs than now asked for and did not stop early
+            java.util.Map<String, Object> d;
+            try {
+                d = io.jvae.io.Json.parseObject(Files.readString(done));
+            } catch (IOException e) {
+                throw new InvalidInputException("cannot read " + done + ": " + e.getMessage());
+            }
+            boolean extend = !Boolean.TRUE.equals(d.get("early_stop")) && io.jvae.io.Json.getLong(d, "epochs") < tc.epochs();
+            if (!extend) {
+                out.println(label + ": finished earlier, skipped");
+                return MetricsLog.read(dir.resolve("metrics.csv"));
+            }
+            out.println(label + ": finished " + d.get("epochs") + " epochs earlier, continuing to " + tc.epochs());
         }
         var train = data.train();
         var test = data.test();

@@ -123,6 +123,12 @@ class FigureCommandsTest {
         png(out.resolve("repeat.png"));
         CliTest.Run again = run(args);
         assertEquals(2, again.out().split("finished earlier, skipped", -1).length - 1, again.out());
+        String[] longer = args.clone();
+        longer[5] = "3"; // --epochs 3: both runs continue from their state
+        CliTest.Run more = run(longer);
+        assertEquals(0, more.code(), more.err());
+        assertEquals(2, more.out().split("continuing to 3", -1).length - 1, more.out());
+        assertEquals(3, io.jvae.train.MetricsLog.read(out.resolve("run-01/metrics.csv")).size());
 
         Path sw = tmp.resolve("sweep");
         CliTest.Run s = run("experiment", "latent-sweep", "--latents", "2,3", "--epochs", "2", "--batch", "50", "--hidden", "16",
