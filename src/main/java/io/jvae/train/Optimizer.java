@@ -14,6 +14,7 @@ public final class Optimizer {
     private final Vae vae;
     private final TrainConfig tc;
     final Tensor m, v;      // (P, 1) Adam first/second moments; RMSprop uses m as its mean square
+    private final Tensor[] weights, weightGrads; // views of every weight and its gradient, made once (L2 decay)
     long t;                 // steps taken
 
     public Optimizer(Vae vae, TrainConfig tc) {
@@ -22,11 +23,14 @@ public final class Optimizer {
         this.tc = tc;
         this.m = be.alloc(vae.params.total, 1);
         this.v = tc.optimizer() == OptimizerKind.ADAM ? be.alloc(vae.params.total, 1) : be.alloc(1, 1);
+        java.util.List<Params.Entry> ws = vae.weights();
+        this.weights = ws.stream().map(vae.params::value).toArray(Tensor[]::new);
+        this.weightGrads = ws.stream().map(vae.params::grad).toArray(Tensor[]::new);
     }
 
     public void step() {
         Params p = vae.params;
-        if (tc.l2() > 0) for (Params.Entry w : vae.weights()) be.axpy(2f * tc.l2(), p.value(w), p.grad(w));
+        if (tc.l2() > 0) for (int i = 0; i < weights.length; i++) be.axpy(2f * tc.l2(), weights[i], weightGrads[i]);
         t++;
         if (tc.optimizer() == OptimizerKind.ADAM) {
             float bc1 = (float) (1.0 - Math.pow(tc.beta1(), t)), bc2 = (float) (1.0 - Math.pow(tc.beta2(), t));
