@@ -44,6 +44,17 @@ public final class Gemm {
         return "libblas.so.3";
     }
 
+    /**
+     * True when GEMMs run on a multi-threaded native BLAS (OpenBLAS' pthread or OpenMP build, not
+     * its serial one, and OPENBLAS_NUM_THREADS not 1): its threads own every core during a GEMM
+     * and spin on them for a while after it (see {@link Parallel#THREADS}).
+     */
+    public static boolean threadedNative() {
+        if (!isNative()) return false;
+        String lib = nativeLibrary().toLowerCase(java.util.Locale.ROOT);
+        return lib.contains("openblas") && !lib.contains("serial") && !"1".equals(System.getenv("OPENBLAS_NUM_THREADS"));
+    }
+
     public static boolean isNative() {
         return !NAIVE_GEMM && Holder.BLAS_IMPL.getClass().getSimpleName().startsWith("JNI");
     }

@@ -14,8 +14,25 @@ public final class Parallel {
     /** Below this many elements a loop stays on the calling thread (a hand-off costs a few microseconds). */
     public static final int GRAIN = 1 << 14;
 
-    public static final int THREADS = Math.max(1, Integer.getInteger("jvae.threads",
-            Runtime.getRuntime().availableProcessors()));
+    /**
+     * Threads for element-wise loops: -Djvae.threads=N, else 1 when the GEMMs run on a
+     * multi-threaded OpenBLAS, else every core. OpenBLAS' threads keep spinning on the other cores
+     * for a while after each GEMM, so a second Java thread there waits for a time slice: at the
+     * pytorch preset, batch 128, one thread trains 8 % faster than two (median of 5 interleaved
+     * pairs of `jvae bench`), and equally fast at batch 1024 (bench/RESULTS.md). PyTorch on
+     * this machine is fastest the same way: one intra-op thread, OpenBLAS on both cores.
+     */
+    public static final int THREADS = Math.max(1, Integer.getInteger("jvae.threads", defaultThreads()));
+
+    /** Why THREADS has its value, for `jvae info`. */
+    public static final String THREADS_REASON = Integer.getInteger("jvae.threads") != null ? "-Djvae.threads"
+            : defaultThreads() == 1 && Runtime.getRuntime().availableProcessors() > 1
+            ? "the other cores run OpenBLAS's threads; -Djvae.threads=N to change" : "one per core";
+
+    private static int defaultThreads() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        return cores > 1 && Gemm.threadedNative() ? 1 : cores;
+    }
 
     private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS - 1) : null;
 
