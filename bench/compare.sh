@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# jvae vs PyTorch on the same preset, batch and epochs, in one go (CPU, MNIST).
-#   bench/compare.sh [preset=pytorch] [batch=128] [epochs=3]
+# jvae vs PyTorch on the same preset, batch and epochs, side by side in one go (CPU, MNIST).
+#   bench/compare.sh [preset=pytorch] [batch=128] [epochs=3] [rounds=3]
 # Needs Debian's python3-torch (apt-get install python3-torch) and MNIST (./jvae data fetch).
-# PyTorch is given its best thread setting (bench/pytorch_vae.py --sweep); jvae runs as shipped.
+# First PyTorch tries every thread setting (bench/pytorch_vae.py --sweep) and keeps its best;
+# then `rounds` times: jvae as shipped, then PyTorch with that best setting, back to back. A
+# shared machine drifts by tens of percent over minutes, so each round gives a ratio of two runs
+# made under the same conditions, and the summary is the median of those ratios.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-preset="${1:-pytorch}"; batch="${2:-128}"; epochs="${3:-3}"
+preset="${1:-pytorch}"; batch="${2:-128}"; epochs="${3:-3}"; rounds="${4:-3}"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 # Debian's python3-torch lives under /usr/bin/python3 (a pyenv python3 on the PATH may not see it)
 py="${PYTHON:-}"
@@ -15,18 +18,29 @@ if [ -z "$py" ]; then
   done
 fi
 [ -n "$py" ] || { echo "compare.sh: no python3 with torch (apt-get install python3-torch)" >&2; exit 2; }
-echo "== jvae ($preset, batch $batch, $epochs epochs)" >&2
-"$root/jvae" train --preset "$preset" --batch "$batch" --epochs "$epochs" --out "$tmp/jvae" --no-progress --device cpu 2>/dev/null | tee "$tmp/jvae.log" >&2
-echo "== PyTorch, sweeping thread settings" >&2
-"$py" "$root/bench/pytorch_vae.py" --preset "$preset" --batch "$batch" --epochs "$epochs" --sweep | tee "$tmp/torch.jsonl" >&2
-"$py" - "$tmp/jvae/metrics.csv" "$tmp/torch.jsonl" "$preset" "$batch" "$epochs" <<'PY'
-import csv, json, sys, statistics
-jv = list(csv.DictReader(open(sys.argv[1])))
-best = [json.loads(l)["best"] for l in open(sys.argv[2]) if l.startswith('{"best"')][0]
-j_sps = statistics.median(float(r["samples_per_s"]) for r in jv)
-t_sps = best["samples_per_s_median"]
-print("| preset | batch | epochs | jvae samples/s | PyTorch best samples/s (threads/OpenBLAS) | ratio | jvae test loss | PyTorch test loss |")
-print("|---|---|---|---|---|---|---|---|")
-print("| %s | %s | %s | %.0f | %.0f (%d/%d) | %.2fx | %.2f | %.2f |" % (sys.argv[3], sys.argv[4], sys.argv[5], j_sps, t_sps,
-      best["threads"], best["openblas_threads"], j_sps / t_sps, float(jv[-1]["test_loss"]), best["epochs"][-1]["test_loss"]))
+echo "== PyTorch, sweeping thread settings ($preset, batch $batch, $epochs epochs)" >&2
+"$py" "$root/bench/pytorch_vae.py" --preset "$preset" --batch "$batch" --epochs "$epochs" --sweep | tee "$tmp/sweep.jsonl" >&2
+read -r threads ob < <("$py" -c 'import json,sys; b=[json.loads(l)["best"] for l in open(sys.argv[1]) if l.startswith("{\"best\"")][0]; print(b["threads"], b["openblas_threads"])' "$tmp/sweep.jsonl")
+for r in $(seq "$rounds"); do
+  echo "== round $r/$rounds: jvae" >&2
+  "$root/jvae" train --preset "$preset" --batch "$batch" --epochs "$epochs" --out "$tmp/jvae$r" --no-progress --device cpu 2>/dev/null >&2
+  echo "== round $r/$rounds: PyTorch, $threads intra-op thread(s), $ob OpenBLAS thread(s)" >&2
+  OPENBLAS_NUM_THREADS="$ob" OMP_NUM_THREADS="$ob" "$py" "$root/bench/pytorch_vae.py" --preset "$preset" --batch "$batch" \
+    --epochs "$epochs" --threads "$threads" | tee "$tmp/torch$r.jsonl" >&2
+done
+"$py" - "$tmp" "$preset" "$batch" "$epochs" "$rounds" "$threads" "$ob" <<'PY'
+import csv, json, sys, statistics as st
+tmp, preset, batch, epochs, rounds, threads, ob = sys.argv[1:8]
+rows = []
+for r in range(1, int(rounds) + 1):
+    jv = list(csv.DictReader(open("%s/jvae%d/metrics.csv" % (tmp, r))))
+    tv = [json.loads(l) for l in open("%s/torch%d.jsonl" % (tmp, r)) if l.startswith("{")]
+    j, t = st.median(float(e["samples_per_s"]) for e in jv), st.median(e["samples_per_s"] for e in tv)
+    rows.append((r, j, t, j / t, float(jv[-1]["test_loss"]), tv[-1]["test_loss"]))
+print("%s preset, batch %s, %s epochs; PyTorch's best thread setting: %s intra-op, %s OpenBLAS" % (preset, batch, epochs, threads, ob))
+print("| round | jvae samples/s | PyTorch samples/s | ratio | jvae test loss | PyTorch test loss |")
+print("|---|---|---|---|---|---|")
+for r, j, t, q, jl, tl in rows:
+    print("| %d | %.0f | %.0f | %.2fx | %.2f | %.2f |" % (r, j, t, q, jl, tl))
+print("| median | %.0f | %.0f | **%.2fx** | | |" % (st.median(x[1] for x in rows), st.median(x[2] for x in rows), st.median(x[3] for x in rows)))
 PY

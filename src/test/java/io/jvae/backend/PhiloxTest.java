@@ -34,6 +34,25 @@ class PhiloxTest {
     }
 
     @Test
+    void bulkNormalsAreTheDocumentedPerElementDefinition() {
+        // normals() computes a Box–Muller pair at once; every element must still be normalOf of its
+        // block's words, whatever lane the range starts at and however short it is
+        int[] r = new int[4];
+        for (long offset = 0; offset < 8; offset++)
+            for (int n : new int[] {1, 2, 3, 5, 37}) {
+                float[] got = new float[n];
+                Philox.normals(99, offset, got, 0, n);
+                for (int i = 0; i < n; i++) {
+                    long e = offset + i;
+                    Philox.block(99, e >>> 2, r);
+                    int lane = (int) (e & 3);
+                    float want = lane < 2 ? Philox.normalOf(r[0], r[1], lane) : Philox.normalOf(r[2], r[3], lane - 2);
+                    assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(got[i]), "offset " + offset + " n " + n + " i " + i);
+                }
+            }
+    }
+
+    @Test
     void normalMomentsAndUniformRange() {
         int n = 200_000;
         float[] z = new float[n], u = new float[n];
