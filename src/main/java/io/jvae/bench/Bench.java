@@ -27,7 +27,7 @@ public final class Bench {
 
     public record Result(String backend, int batch, double msMedian, double msMin, double msMax, double samplesPerSecond,
                          double gflops, double ceilingShare, long peakHeapBytes, Map<ProfilingBackend.Phase, long[]> profile,
-                         Map<String, long[]> profileByOp, int profiledSteps) {}
+                         Map<String, long[]> profileByOp, Map<String, long[]> profileByGemm, int profiledSteps) {}
 
     /** Examples of synthetic data (MNIST's 60,000 by default): pixels U[0,1) from Philox; content does not change the work. */
     public static int examples = 60_000;
@@ -82,7 +82,7 @@ public final class Bench {
         double gflops = Flops.perStep(mc, batch, tc.samples()) / (med * 1e-3) / 1e9;
         return new Result(be.name(), batch, med, sorted[0], sorted[repeats - 1], batch / (med * 1e-3), gflops,
                 ceilingGflops > 0 ? gflops / ceilingGflops : Double.NaN, peakHeap(), prof == null ? null : prof.totals(),
-                prof == null ? null : prof.byOperation(), steps * repeats);
+                prof == null ? null : prof.byOperation(), prof == null ? null : prof.byGemmShape(), steps * repeats);
     }
 
     /** Best sgemm GFLOP/s of the CPU BLAS on a square 1024 problem (the ceiling a step's GEMMs can reach). */

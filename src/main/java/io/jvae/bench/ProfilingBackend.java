@@ -29,6 +29,7 @@ public final class ProfilingBackend implements Backend {
     private final Backend be;
     private final Map<Phase, long[]> nanos = new EnumMap<>(Phase.class); // [total ns, calls]
     private final Map<String, long[]> byOp = new java.util.TreeMap<>();     // per Backend method
+    private final Map<String, long[]> byGemm = new java.util.LinkedHashMap<>(); // per GEMM shape: [ns, calls, flops per call]
 
     public ProfilingBackend(Backend be) {
         this.be = be;
@@ -44,12 +45,18 @@ public final class ProfilingBackend implements Backend {
         return byOp;
     }
 
+    /** Per GEMM shape, in order of first call ("NT 400x784x128": op(A) op(B), m x n x k): [total ns, calls, FLOPs per call]. */
+    public Map<String, long[]> byGemmShape() {
+        return byGemm;
+    }
+
     public void reset() {
         for (long[] v : nanos.values()) {
             v[0] = 0;
             v[1] = 0;
         }
         byOp.clear();
+        byGemm.clear();
     }
 
     private long t0() {
@@ -84,6 +91,11 @@ public final class ProfilingBackend implements Backend {
         long t = t0();
         be.gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         end(ta || tb ? Phase.GEMM_BACKWARD : Phase.GEMM_FORWARD, t);
+        long dt = System.nanoTime() - t;
+        long[] g = byGemm.computeIfAbsent((ta ? "T" : "N") + (tb ? "T" : "N") + " " + m + "x" + n + "x" + k, key -> new long[3]);
+        g[0] += dt;
+        g[1]++;
+        g[2] = 2L * m * n * k;
     }
 
     @Override

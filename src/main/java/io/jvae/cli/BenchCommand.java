@@ -142,5 +142,8 @@ final class BenchCommand implements Callable<Integer> {
         r.profileByOp().entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).forEach(e ->
                 out.printf(Locale.ROOT, "      %-24s %7.3f ms/step %5.1f calls/step%n", e.getKey(), e.getValue()[0] / 1e6 / r.profiledSteps(),
                         (double) e.getValue()[1] / r.profiledSteps()));
+        out.println("    by GEMM shape (op(A) op(B) m x n x k, in call order):");
+        r.profileByGemm().forEach((shape, v) -> out.printf(Locale.ROOT, "      %-24s %7.3f ms/step %5.1f calls/step %7.1f GFLOP/s%n", shape,
+                v[0] / 1e6 / r.profiledSteps(), (double) v[1] / r.profiledSteps(), v[0] == 0 ? 0 : v[1] * (double) v[2] / v[0]));
     }
 }
