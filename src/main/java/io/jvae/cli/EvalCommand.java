@@ -71,6 +71,8 @@ final class EvalCommand implements Callable<Integer> {
             InvalidInputException.require(iw >= 0, "--iw must be >= 0, got %d", iw);
             InvalidInputException.require(iwChunk >= 1, "--iw-chunk must be >= 1, got %d", iwChunk);
             InvalidInputException.require(d.dim() == vae.cfg.inputDim(), "%s has %d pixels per image, the model expects %d", d.name(), d.dim(), vae.cfg.inputDim());
+            io.jvae.train.MemoryPlan.checkFor(be, io.jvae.train.MemoryPlan.workspaceBytes(vae.cfg, Math.min(batch, d.n()), 1),
+                    "evaluating " + vae.cfg.summary() + " at --batch " + batch);
             vae.workspace(Math.min(batch, d.n()), 1);
             DeviceData dd = new DeviceData(be, d, vae.cfg.classes());
             if (binarize) { // one fixed stochastic binarization of the evaluated set (Philox, seeded), so every estimate sees the same inputs
@@ -89,9 +91,14 @@ final class EvalCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "latent %d of %d units active (Var_x E[z] > 0.01); KL per dimension:%s%n", u.active(), vae.cfg.latent(), kl);
             if (iw > 0) {
                 int chunk = Math.min(iwChunk, iw), b = Math.max(1, Math.min(d.n(), 10_000 / chunk));
+                io.jvae.train.MemoryPlan.checkFor(be, io.jvae.train.MemoryPlan.workspaceBytes(vae.cfg, b, chunk),
+                        "--iw " + iw + " in passes of " + chunk + " samples x " + b + " examples");
                 vae.workspace(b, chunk);
                 long t0 = System.nanoTime();
-                ImportanceSampling.Result r = ImportanceSampling.estimate(vae, dd, d.n(), iw, seed);
+                ImportanceSampling.Result r;
+                try (io.jvae.train.Progress p = io.jvae.train.Progress.start("log p(x), K=" + iw, d.n(), io.jvae.train.Progress.enabled())) {
+                    r = ImportanceSampling.estimate(vae, dd, d.n(), iw, seed, done -> p.stepTo(done, ""));
+                }
                 out.printf(Locale.ROOT, "NLL    -log p(x) ~ %.4f +- %.4f (standard error) nats/example, importance-sampled with K=%d (%.0f s); ELBO bound %.4f%n",
                         r.meanNll(), r.stdErr(), iw, (System.nanoTime() - t0) / 1e9, l.loss());
             }

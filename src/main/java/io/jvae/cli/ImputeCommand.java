@@ -50,6 +50,9 @@ final class ImputeCommand implements Callable<Integer> {
     public Integer call() {
         InvalidInputException.require(count >= 1 && count <= 200, "--count must be in [1, 200], got %d", count);
         Corruption kind = Corruption.parse(corruption);
+        InvalidInputException.require(kind == Corruption.MASK || !spec.commandLine().getParseResult().hasMatchedOption("--fraction"),
+                "--fraction applies to --corruption mask only, not %s", corruption);
+        InvalidInputException.require(rounds >= 1 && rounds <= 1000, "--rounds must be in [1, 1000], got %d", rounds);
         try (Backend be = in.backend()) {
             Dataset test = in.test().head(count);
             Vae vae = ModelInput.load(checkpoint, be, test);

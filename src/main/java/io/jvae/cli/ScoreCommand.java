@@ -65,7 +65,11 @@ final class ScoreCommand implements Callable<Integer> {
             Vae vae = ModelInput.load(checkpoint, be, d);
             int chunk = Math.min(samples, 100), b = Math.max(1, Math.min(d.n(), 10_000 / chunk));
             vae.workspace(b, chunk);
-            ImportanceSampling.Result r = ImportanceSampling.estimate(vae, new DeviceData(be, d, vae.cfg.classes()), d.n(), samples, seed);
+            ImportanceSampling.Result r;
+            try (io.jvae.train.Progress p = io.jvae.train.Progress.start("scoring, L=" + samples, d.n(), io.jvae.train.Progress.enabled())) {
+                Dataset all = d;
+                r = ImportanceSampling.estimate(vae, new DeviceData(be, all, vae.cfg.classes()), all.n(), samples, seed, done -> p.stepTo(done, ""));
+            }
             StringBuilder csv = new StringBuilder("index,label,recon_log_prob,log_px_iw\n");
             for (int i = 0; i < d.n(); i++)
                 csv.append(String.format(Locale.ROOT, "%d,%s,%.4f,%.4f%n", i, d.labels() == null ? "" : Integer.toString(d.labels()[i]),

@@ -25,6 +25,11 @@ public final class ImportanceSampling {
      * workspace must have been sized with vae.workspace(batch, J).
      */
     public static Result estimate(Vae vae, DeviceData data, int n, int k, long seed) {
+        return estimate(vae, data, n, k, seed, done -> { });
+    }
+
+    /** The same, telling `progress` how many examples are done after each batch of them. */
+    public static Result estimate(Vae vae, DeviceData data, int n, int k, long seed, java.util.function.IntConsumer progress) {
         Backend be = vae.be;
         int lat = vae.cfg.latent(), bmax = vae.maxBatch(), j = vae.samples();
         double[] lpx = new double[n], rec = new double[n];
@@ -73,6 +78,7 @@ public final class ImportanceSampling {
                 lpx[start + i] = mW[i] + Math.log(sW[i]) - Math.log(k);
                 rec[start + i] = mR[i] + Math.log(sR[i]) - Math.log(k);
             }
+            progress.accept(start + b);
         }
         double mean = 0;
         for (double v : lpx) mean -= v / n;

@@ -22,6 +22,17 @@ public final class MemoryPlan {
         return 4.0 * (p * paramCopies + Vae.workspaceFloats(mc, batch, tc.samples()) + data);
     }
 
+    /** Checks `bytes` against the heap (CPU) or the device's free memory (CUDA), before allocating them. */
+    public static void checkFor(io.jvae.backend.Backend be, double bytes, String what) {
+        if (be instanceof io.jvae.backend.cuda.CudaBackend cb) checkDevice(bytes, cb.memoryInfo(), be.name(), what);
+        else check(bytes, what);
+    }
+
+    /** Bytes of a model's workspace for `batch` examples with `samples` z samples each. */
+    public static double workspaceBytes(ModelConfig mc, long batch, long samples) {
+        return 4.0 * Vae.workspaceFloats(mc, batch, samples);
+    }
+
     /** The same for device memory: freeTotal = {free, total} bytes from the device. */
     public static void checkDevice(double bytes, long[] freeTotal, String device, String what) {
         if (bytes > 0.9 * freeTotal[0])

@@ -83,8 +83,7 @@ public final class Trainer {
         prepareOutDir();
         int batch = Math.min(tc.batch(), Math.max(train.n(), test.n()));
         double need = MemoryPlan.trainingBytes(mc, tc, batch, train.n(), test.n());
-        if (be instanceof io.jvae.backend.CpuBackend) MemoryPlan.check(need, "training " + mc.summary() + " at batch " + batch);
-        else if (be instanceof io.jvae.backend.cuda.CudaBackend cb) MemoryPlan.checkDevice(need, cb.memoryInfo(), be.name(), "training " + mc.summary() + " at batch " + batch);
+        MemoryPlan.checkFor(be, need, "training " + mc.summary() + " at batch " + batch);
         Vae vae = new Vae(be, mc);
         vae.workspace(batch, tc.samples());
         Optimizer opt = new Optimizer(vae, tc);

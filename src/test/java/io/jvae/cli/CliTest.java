@@ -108,6 +108,29 @@ class CliTest {
     }
 
     @Test
+    void evalAndImputeRefuseWhatTheyCannotDo() {
+        Path small = tmp.resolve("eval-small.safetensors");
+        io.jvae.model.ModelConfig cfg = new io.jvae.model.ModelConfig(784, java.util.List.of(8), 2, java.util.List.of(8),
+                io.jvae.backend.Activation.RELU, io.jvae.model.Likelihood.BERNOULLI, 0, io.jvae.model.Init.TORCH);
+        io.jvae.model.Vae v = new io.jvae.model.Vae(new io.jvae.backend.CpuBackend(), cfg);
+        v.initParams(1);
+        io.jvae.train.Checkpoint.saveModel(small, v, null);
+        String m = small.toString(), d = data.toString();
+        // 2,000,000 samples in one pass: 784 x 2e6 floats of decoder output alone, 6.3 GB, over the 6 GiB test heap
+        assertBadInput(run("eval", m, "--data", d, "--device", "cpu", "--count", "1", "--iw", "2000000", "--iw-chunk", "2000000"),
+                "MiB but the Java heap has");
+        Run ok = run("eval", m, "--data", d, "--device", "cpu", "--count", "3", "--iw", "10");
+        assertEquals(0, ok.code(), ok.err());
+        assertTrue(ok.out().contains("importance-sampled with K=10"), ok.out());
+        assertBadInput(run("impute", m, "--data", d, "--device", "cpu", "--fraction", "2", "--out", tmp.resolve("imp").toString()),
+                "--fraction applies to --corruption mask only");
+        assertBadInput(run("impute", m, "--data", d, "--device", "cpu", "--corruption", "mask", "--fraction", "2",
+                "--out", tmp.resolve("imp").toString()), "--fraction must be in (0, 1)");
+        assertBadInput(run("impute", m, "--data", d, "--device", "cpu", "--rounds", "0", "--out", tmp.resolve("imp").toString()),
+                "--rounds must be in [1, 1000]");
+    }
+
+    @Test
     void checkpointOfAnotherModelIsRefused() {
         Path out = tmp.resolve("arch");
         assertEquals(0, run("train", "--data", data.toString(), "--out", out.toString(), "--epochs", "1", "--batch", "50", "--hidden", "32",

@@ -127,6 +127,22 @@ class CudaBackendGpuTest {
     }
 
     @Test
+    void tooLargeForTheDeviceFailsUpFrontWithItsNumbers(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        long[] ft = gpu.memoryInfo();
+        assertTrue(ft[1] > 0 && ft[0] > 0 && ft[0] <= ft[1], "cuMemGetInfo: free " + ft[0] + " of " + ft[1]);
+        // 784-65536-65536-20 (the largest hidden sizes allowed): 8.6e9 parameters, 275 GB with Adam's state
+        io.jvae.model.ModelConfig p = Preset.PYTORCH.model, huge = new io.jvae.model.ModelConfig(784, java.util.List.of(65536, 65536), 20,
+                java.util.List.of(65536, 65536), p.activation(), p.likelihood(), 0, p.init());
+        io.jvae.data.Dataset d = io.jvae.testing.Synthetic.dataset("tiny", 256, 28, 1);
+        io.jvae.train.Trainer t = new io.jvae.train.Trainer(gpu, huge, Preset.PYTORCH.train, d, d, dir,
+                new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        io.jvae.InvalidInputException e = assertThrows(io.jvae.InvalidInputException.class, () -> t.run(false));
+        String total = String.format(java.util.Locale.ROOT, "free of %.0f MiB", ft[1] / (double) (1 << 20));
+        assertTrue(e.getMessage().contains("on " + gpu.name()) && e.getMessage().contains(total), e.getMessage());
+        assertEquals(ft[0], gpu.memoryInfo()[0], 64L << 20, "failed before allocating anything on the device");
+    }
+
+    @Test
     void twentyTrainingStepsTrackTheCpu() {
         double[] c = trace(cpu), g = trace(gpu);
         for (int s = 0; s < c.length; s++)
