@@ -152,6 +152,10 @@ public final class CpuBackend implements Backend {
             SimdKernels.biasAct(y, o, b, bo, rows, act);
             return;
         }
+        if (Simd.AVAILABLE && act == Activation.TANH) {
+            SimdKernels.biasTanh(y, o, b, bo, rows);
+            return;
+        }
         switch (act) {
             case IDENTITY -> {
                 for (int r = 0; r < rows; r++) y[o + r] += b[bo + r];

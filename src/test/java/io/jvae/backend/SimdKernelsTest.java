@@ -44,6 +44,47 @@ class SimdKernelsTest {
     }
 
     @Test
+    void tanhWithinTwoUlpAndOdd() {
+        Assumptions.assumeTrue(Simd.AVAILABLE, "Vector API module not loaded");
+        int n = 1 << 20;
+        float[] x = new float[n];
+        Philox.normals(5, 0, x, 0, n);
+        for (int i = 0; i < n; i++) x[i] *= i % 4 == 0 ? 1e-3f : i % 4 == 1 ? 0.5f : 4f; // tiny, around the 0.625 switch, saturating
+        float[] t = apply(SimdKernels::tanh, x);
+        int worst = 0;
+        for (int i = 0; i < n; i++) worst = Math.max(worst, ulps(t[i], Math.tanh(x[i])));
+        assertTrue(worst <= 2, "tanh: worst " + worst + " ulp");
+        float[] special = new float[64];
+        special[0] = -0f;
+        special[1] = Float.NaN;
+        special[2] = 1000f;
+        special[3] = -1000f;
+        special[4] = SimdKernels.TANH_SMALL;
+        float[] st = apply(SimdKernels::tanh, special);
+        assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(st[0]), "tanh(-0) = -0");
+        assertTrue(Float.isNaN(st[1]), "tanh(NaN) = NaN");
+        assertEquals(1f, st[2]);
+        assertEquals(-1f, st[3]);
+        assertTrue(ulps(st[4], Math.tanh(SimdKernels.TANH_SMALL)) <= 2, "at the switch");
+    }
+
+    @Test
+    void biasTanhUsesExactlyTheHelpersArithmetic() {
+        Assumptions.assumeTrue(Simd.AVAILABLE, "Vector API module not loaded");
+        int n = FloatVector.SPECIES_PREFERRED.length() * 64 + 5; // + a scalar tail
+        float[] y = new float[n], b = new float[n];
+        Philox.normals(6, 0, y, 0, n);
+        Philox.normals(7, 0, b, 0, n);
+        float[] sum = new float[n];
+        for (int i = 0; i < n; i++) sum[i] = y[i] + b[i];
+        float[] want = apply(SimdKernels::tanh, sum);
+        SimdKernels.biasTanh(y, 0, b, 0, n);
+        int body = FloatVector.SPECIES_PREFERRED.loopBound(n);
+        for (int i = 0; i < body; i++) assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(y[i]), "element " + i);
+        for (int i = body; i < n; i++) assertEquals(FastMath.tanh(sum[i]), y[i], "tail element " + i);
+    }
+
+    @Test
     void sameBitsEveryTime() {
         Assumptions.assumeTrue(Simd.AVAILABLE, "Vector API module not loaded");
         float[] x = new float[4096];
