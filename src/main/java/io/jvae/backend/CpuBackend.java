@@ -215,8 +215,8 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("reparamForward: z " + z.shape() + " is not J copies of mu " + mu.shape());
         float[] ma = arr(mu), la = arr(lv), ea = arr(eps), za = arr(z);
         int mo = off(mu), lo0 = off(lv), eo = off(eps), zo = off(z);
-        Parallel.forRange(eps.size(), (lo, hi) -> Philox.normals(seed, offset + lo, ea, eo + lo, hi - lo)); // counter-based: chunks are independent
-        Parallel.forRange(z.size(), (lo, hi) -> {
+        Parallel.forRange(eps.size(), Parallel.GRAIN_COSTLY, (lo, hi) -> Philox.normals(seed, offset + lo, ea, eo + lo, hi - lo)); // counter-based: chunks are independent
+        Parallel.forRange(z.size(), Parallel.GRAIN_COSTLY, (lo, hi) -> {
             for (int e = lo; e < hi; e++) {
                 int i = e % per;
                 za[zo + e] = ma[mo + i] + (float) Math.exp(0.5f * la[lo0 + i]) * ea[eo + e];
@@ -238,7 +238,7 @@ public final class CpuBackend implements Backend {
         float[] ma = arr(mu), la = arr(lv), ea = arr(eps), dza = arr(dz), dma = arr(dmu), dla = arr(dlv);
         float[] ka = kl == null ? null : arr(kl);
         int mo = off(mu), lvo = off(lv), eo = off(eps), dzo = off(dz), dmo = off(dmu), dlo = off(dlv), ko = kl == null ? 0 : off(kl);
-        Parallel.forRange(per, (lo, hi) -> {
+        Parallel.forRange(per, Parallel.GRAIN_COSTLY, (lo, hi) -> {
             for (int i = lo; i < hi; i++) {
                 float m = ma[mo + i], l = la[lvo + i];
                 float sd = (float) Math.exp(0.5f * l), var = (float) Math.exp(l);
@@ -366,11 +366,13 @@ public final class CpuBackend implements Backend {
         float[] sa = arr(src), da = arr(dst);
         int[] ia = ((Ints) idx.storage).a;
         int so = off(src), dO = off(dst), io = (int) idx.offset, rows = src.rows, n = src.cols;
-        for (int j = 0; j < idx.length; j++) {
-            int c = ia[io + j];
-            if (c < 0 || c >= n) throw new IllegalArgumentException("gatherColumns: index " + c + " outside [0, " + n + ")");
-            System.arraycopy(sa, so + c * rows, da, dO + j * rows, rows);
-        }
+        Parallel.forRange(idx.length, colGrain(rows), (j0, j1) -> { // random columns of the data set: memory latency, not bandwidth
+            for (int j = j0; j < j1; j++) {
+                int c = ia[io + j];
+                if (c < 0 || c >= n) throw new IllegalArgumentException("gatherColumns: index " + c + " outside [0, " + n + ")");
+                System.arraycopy(sa, so + c * rows, da, dO + j * rows, rows);
+            }
+        });
     }
 
     @Override
@@ -395,7 +397,7 @@ public final class CpuBackend implements Backend {
     public void normal(Tensor out, long seed, long offset) {
         float[] a = arr(out);
         int o = off(out);
-        Parallel.forRange(out.size(), (lo, hi) -> Philox.normals(seed, offset + lo, a, o + lo, hi - lo));
+        Parallel.forRange(out.size(), Parallel.GRAIN_COSTLY, (lo, hi) -> Philox.normals(seed, offset + lo, a, o + lo, hi - lo));
     }
 
     // ---- IWAE ----

@@ -82,7 +82,39 @@ public final class Gemm {
             gemmNaive(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
+        if (Split.ON && 2.0 * m * n * k >= Split.MIN_FLOPS) {
+            split(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, Parallel.THREADS);
+            return;
+        }
         Holder.BLAS_IMPL.sgemm(t(ta), t(tb), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    /** Whether jvae splits GEMMs across its own threads: the BLAS runs each call on one thread, and there are several. */
+    static final class Split { // a holder: Parallel's static init asks Gemm about the BLAS
+        static final boolean ON = !NAIVE_GEMM && Parallel.THREADS > 1 && !threadedNative();
+        /** Below ~1 MFLOP (8 microseconds on one core) a GEMM stays on its caller. */
+        static final double MIN_FLOPS = 1 << 20;
+    }
+
+    /** Whether {@link #sgemm} splits large GEMMs across {@link Parallel#THREADS} threads. */
+    public static boolean splits() {
+        return Split.ON;
+    }
+
+    /**
+     * C = alpha op(A) op(B) + beta C as `parts` independent BLAS calls on blocks of C's columns (or
+     * of its rows when C has more rows than columns), run by {@link Parallel#chunks}. Each element
+     * of C is computed by one call over the whole k, as in the unsplit call.
+     */
+    static void split(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                      float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, int parts) {
+        String sa = t(ta), sb = t(tb);
+        if (n >= m)
+            Parallel.chunks(n, parts, (lo, hi) -> Holder.BLAS_IMPL.sgemm(sa, sb, m, hi - lo, k, alpha, a, aOff, lda,
+                    b, bOff + (tb ? lo : lo * ldb), ldb, beta, c, cOff + lo * ldc, ldc));
+        else
+            Parallel.chunks(m, parts, (lo, hi) -> Holder.BLAS_IMPL.sgemm(sa, sb, hi - lo, n, k, alpha, a, aOff + (ta ? lo * lda : lo), lda,
+                    b, bOff, ldb, beta, c, cOff + lo, ldc));
     }
 
     /** y = alpha op(A) x + beta y. */

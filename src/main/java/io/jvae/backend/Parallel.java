@@ -1,45 +1,60 @@
 package io.jvae.backend;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Splits large element-wise loops across cores; small ones run on the caller (a hand-off costs
- * a few microseconds, a 64K-element loop about 30). Chunk boundaries depend only on n and the
- * thread count, and each element is written by exactly one chunk, so results are deterministic.
+ * Splits loops across cores: element-wise loops, and GEMMs when the BLAS itself runs on one thread
+ * ({@link Gemm#sgemm}). The calling thread runs the first chunk and {@link #THREADS} - 1 resident
+ * workers the others. A training step opens ~25 parallel regions, each 10-500 microseconds, so
+ * the hand-off has to cost far less than a ForkJoinPool's park/unpark (5-20 microseconds): idle
+ * workers spin on a volatile counter for {@link #SPIN_NANOS} before they park, as OpenBLAS's own
+ * threads do. Small loops stay on the caller.
+ *
+ * <p>Chunk boundaries depend only on n and the chunk count, and each element is written by exactly
+ * one chunk, so results are deterministic for a given thread count. A region opened while another
+ * runs (from a chunk, or from a second application thread) runs on its caller alone.
  */
 public final class Parallel {
     private Parallel() {}
 
-    /** Below this many elements a loop stays on the calling thread (a hand-off costs a few microseconds). */
+    /** Below this many elements a loop stays on the calling thread (a hand-off costs ~1 microsecond). */
     public static final int GRAIN = 1 << 14;
 
+    /** The grain of loops that cost ~5-30 ns per element (Philox normals, exp): 512 elements, ~10 microseconds. */
+    public static final int GRAIN_COSTLY = 1 << 9;
+
+    /** How long an idle worker spins before parking: longer than the gaps inside a training step. */
+    static final long SPIN_NANOS = 200_000;
+
     /**
-     * Threads for element-wise loops: -Djvae.threads=N, else 1 when the GEMMs run on a
-     * multi-threaded OpenBLAS, else every core. OpenBLAS' threads keep spinning on the other cores
-     * for a while after each GEMM, so a second Java thread there waits for a time slice: at the
-     * pytorch preset, batch 128, one thread trains 8 % faster than two (median of 5 interleaved
-     * pairs of `jvae bench`), and equally fast at batch 1024 (bench/RESULTS.md). PyTorch on
-     * this machine is fastest the same way: one intra-op thread, OpenBLAS on both cores.
+     * Threads: -Djvae.threads=N, else 1 when the GEMMs run on a multi-threaded OpenBLAS, else every
+     * core. OpenBLAS' threads keep spinning on the other cores for a while after each GEMM, so a
+     * second Java thread there waits for a time slice: with OpenBLAS on both cores, one Java thread
+     * trains the pytorch preset 8 % faster than two at batch 128 (bench/RESULTS.md). The ./jvae
+     * launcher sets OPENBLAS_NUM_THREADS=1 instead, and jvae splits the GEMMs itself across these
+     * threads, so that element-wise work, the optimizer and the GEMMs all use every core.
      */
     public static final int THREADS = Math.max(1, Integer.getInteger("jvae.threads", defaultThreads()));
 
     /** Why THREADS has its value, for `jvae info`. */
     public static final String THREADS_REASON = Integer.getInteger("jvae.threads") != null ? "-Djvae.threads"
-            : defaultThreads() == 1 && Runtime.getRuntime().availableProcessors() > 1
-            ? "the other cores run OpenBLAS's threads; -Djvae.threads=N to change" : "one per core";
+            : THREADS == 1 && Runtime.getRuntime().availableProcessors() > 1
+            ? "OpenBLAS's own threads run the GEMMs on the other cores; OPENBLAS_NUM_THREADS=1 lets jvae use them all"
+            : "one per core";
 
     private static int defaultThreads() {
         int cores = Runtime.getRuntime().availableProcessors();
         return cores > 1 && Gemm.threadedNative() ? 1 : cores;
     }
 
-    private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS - 1) : null;
-
     @FunctionalInterface
     public interface Range {
         void run(int lo, int hi);
     }
+
+    private static final Team TEAM = THREADS > 1 ? new Team(THREADS - 1) : null;
 
     /** Runs body over [0, n) in up to THREADS contiguous chunks. */
     public static void forRange(int n, Range body) {
@@ -48,17 +63,103 @@ public final class Parallel {
 
     /** The same with a grain in units of n (e.g. columns of `rows` elements: GRAIN / rows). */
     public static void forRange(int n, int grain, Range body) {
-        int chunks = Math.min(THREADS, Math.max(1, n / Math.max(1, grain)));
-        if (chunks <= 1 || POOL == null) {
+        chunks(n, Math.min(THREADS, Math.max(1, n / Math.max(1, grain))), body);
+    }
+
+    /** Runs body over [0, n) in exactly min(chunks, THREADS, n) contiguous chunks (1 when a region is already open). */
+    public static void chunks(int n, int chunks, Range body) {
+        chunks = Math.min(Math.min(chunks, THREADS), n);
+        if (chunks <= 1 || TEAM == null || !TEAM.lock.tryLock()) {
             body.run(0, n);
             return;
         }
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
-        for (int c = 1; c < chunks; c++) {
-            int lo = (int) ((long) n * c / chunks), hi = (int) ((long) n * (c + 1) / chunks);
-            tasks[c - 1] = POOL.submit(() -> body.run(lo, hi));
+        try {
+            TEAM.run(n, chunks, body);
+        } finally {
+            TEAM.lock.unlock();
         }
-        body.run(0, (int) ((long) n / chunks));
-        for (ForkJoinTask<?> t : tasks) t.join();
+    }
+
+    /** Resident workers and one region at a time. */
+    static final class Team {
+        final ReentrantLock lock = new ReentrantLock();
+        private final Thread[] workers;
+        private final Region none = new Region(null, 0, 1, 0);
+        private volatile Region region = none; // the latest region, published whole
+        private volatile int parkedCount;
+
+        /** One parallel loop: immutable but for its countdown, so a late worker never mixes two regions. */
+        private static final class Region {
+            final Range body;
+            final int n, chunks;
+            final AtomicInteger pending;
+            volatile Throwable failure;
+
+            Region(Range body, int n, int chunks, int pending) {
+                this.body = body;
+                this.n = n;
+                this.chunks = chunks;
+                this.pending = new AtomicInteger(pending);
+            }
+        }
+
+        Team(int size) {
+            workers = new Thread[size];
+            for (int w = 0; w < size; w++) {
+                int id = w;
+                workers[w] = new Thread(() -> work(id), "jvae-worker-" + (w + 1));
+                workers[w].setDaemon(true);
+                workers[w].start();
+            }
+        }
+
+        void run(int n, int chunks, Range body) {
+            Region r = new Region(body, n, chunks, chunks - 1);
+            region = r;
+            if (parkedCount > 0) for (int w = 0; w < chunks - 1; w++) LockSupport.unpark(workers[w]);
+            Throwable mine = null;
+            try {
+                body.run(0, (int) ((long) n / chunks));
+            } catch (Throwable t) {
+                mine = t;
+            }
+            while (r.pending.get() != 0) Thread.onSpinWait();
+            Throwable f = mine != null ? mine : r.failure;
+            if (f instanceof RuntimeException re) throw re;
+            if (f instanceof Error e) throw e;
+        }
+
+        private void work(int id) {
+            Region seen = none; // not `region`: a worker that starts late must still see the first region as new
+            int c = id + 1;
+            while (true) {
+                long t0 = System.nanoTime();
+                int spins = 0;
+                while (region == seen) {
+                    Thread.onSpinWait();
+                    if ((++spins & 1023) == 0 && System.nanoTime() - t0 > SPIN_NANOS) {
+                        synchronized (this) {
+                            parkedCount++;
+                        }
+                        while (region == seen) LockSupport.park(this);
+                        synchronized (this) {
+                            parkedCount--;
+                        }
+                        t0 = System.nanoTime();
+                    }
+                }
+                Region r = region;
+                seen = r;
+                if (c < r.chunks) {
+                    try {
+                        r.body.run((int) ((long) r.n * c / r.chunks), (int) ((long) r.n * (c + 1) / r.chunks));
+                    } catch (Throwable t) {
+                        r.failure = t;
+                    } finally {
+                        r.pending.decrementAndGet();
+                    }
+                }
+            }
+        }
     }
 }

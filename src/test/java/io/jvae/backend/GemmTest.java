@@ -4,7 +4,7 @@ import io.jvae.testing.Close;
 import io.jvae.testing.Rand;
 import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.*;
 
 /** The fast GEMM/GEMV (a real BLAS) against the naive spec, over every transpose and padded leading dimensions. */
 class GemmTest {
@@ -27,6 +27,30 @@ class GemmTest {
                         Gemm.gemmNaive(ta, tb, m, n, k, 0.7f, a, 2, lda, b, 1, ldb, 0.3f, c0, 4, ldc);
                         Gemm.sgemm(ta, tb, m, n, k, 0.7f, a, 2, lda, b, 1, ldb, 0.3f, c1, 4, ldc);
                         Close.assertAllClose("C " + m + "x" + n + "x" + k + " " + ta + tb + " pad" + pad, c0, c1, ATOL, RTOL);
+                    }
+    }
+
+    @Test
+    void splitIntoColumnOrRowBlocksMatchesTheSpec() {
+        // the blocks jvae hands its threads when the BLAS is single-threaded: columns of C when
+        // n >= m, rows otherwise; same tolerance as above (each block is one BLAS call over all of k)
+        Rand r = new Rand(3);
+        int[][] shapes = {{7, 5, 3}, {31, 17, 300}, {3, 130, 65}, {400, 20, 128}, {20, 400, 128}};
+        for (int[] s : shapes)
+            for (boolean ta : new boolean[] {false, true})
+                for (boolean tb : new boolean[] {false, true})
+                    for (int parts : new int[] {1, 2, 3}) {
+                        int m = s[0], n = s[1], k = s[2], pad = 2;
+                        int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+                        int lda = aRows + pad, ldb = bRows + pad, ldc = m + pad;
+                        float[] a = r.uniform(lda * aCols + 2, -1, 1), b = r.uniform(ldb * bCols + 1, -1, 1);
+                        float[] c0 = r.uniform(ldc * n + 4, -1, 1), c1 = c0.clone();
+                        Gemm.gemmNaive(ta, tb, m, n, k, 0.7f, a, 2, lda, b, 1, ldb, 0.3f, c0, 4, ldc);
+                        Gemm.split(ta, tb, m, n, k, 0.7f, a, 2, lda, b, 1, ldb, 0.3f, c1, 4, ldc, parts);
+                        Close.assertAllClose("split " + parts + " C " + m + "x" + n + "x" + k + " " + ta + tb, c0, c1, ATOL, RTOL);
+                        for (int col = 0; col < n; col++) // padding rows between C's columns untouched
+                            for (int p = m; p < ldc && 4 + col * ldc + p < c0.length; p++)
+                                assertEquals(c0[4 + col * ldc + p], c1[4 + col * ldc + p], "padding");
                     }
     }
 

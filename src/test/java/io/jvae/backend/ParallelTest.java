@@ -1,0 +1,68 @@
+package io.jvae.backend;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The resident worker team behind Parallel (the tests run with -Djvae.threads=2, see pom.xml). */
+class ParallelTest {
+    @Test
+    void everyIndexExactlyOnceOverManyRegions() {
+        assertTrue(Parallel.THREADS >= 2, "surefire sets -Djvae.threads=2: these tests need the team");
+        java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        for (int rep = 0; rep < 5_000; rep++) { // regions back to back, as in a training step; n and chunks vary
+            int n = 1 + rep % 97;
+            int[] hits = new int[n];
+            Parallel.chunks(n, 1 + rep % 3, (lo, hi) -> {
+                threads.add(Thread.currentThread().getName());
+                for (int i = lo; i < hi; i++) hits[i]++;
+            });
+            for (int i = 0; i < n; i++) assertEquals(1, hits[i], "rep " + rep + " index " + i);
+        }
+        assertTrue(threads.size() >= 2, "the work was shared: " + threads);
+    }
+
+    @Test
+    void aWorkersExceptionReachesTheCaller() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Parallel.chunks(10, 2, (lo, hi) -> {
+            if (lo > 0) throw new IllegalStateException("chunk " + lo);
+        }));
+        assertEquals("chunk 5", e.getMessage());
+        int[] hits = new int[10]; // and the team still works afterwards
+        Parallel.chunks(10, 2, (lo, hi) -> { for (int i = lo; i < hi; i++) hits[i]++; });
+        assertArrayEquals(new int[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, hits);
+    }
+
+    @Test
+    void nestedAndConcurrentRegionsRunOnTheirCaller() throws Exception {
+        int[] hits = new int[100];
+        Parallel.chunks(4, 2, (lo, hi) -> {
+            for (int q = lo; q < hi; q++) {
+                int base = q * 25;
+                Parallel.chunks(25, 2, (a, b) -> { for (int i = a; i < b; i++) hits[base + i]++; }); // inline: the team is busy
+            }
+        });
+        for (int h : hits) assertEquals(1, h);
+        // two application threads opening regions at once: one gets the team, the other runs alone
+        AtomicInteger sum = new AtomicInteger();
+        Thread[] ts = new Thread[2];
+        for (int t = 0; t < 2; t++) {
+            ts[t] = new Thread(() -> {
+                for (int rep = 0; rep < 2000; rep++) Parallel.chunks(50, 2, (lo, hi) -> sum.addAndGet(hi - lo));
+            });
+            ts[t].start();
+        }
+        for (Thread t : ts) t.join();
+        assertEquals(2 * 2000 * 50, sum.get());
+    }
+
+    @Test
+    void idleWorkersParkAndWakeUp() throws Exception {
+        Thread.sleep(5 * Parallel.SPIN_NANOS / 1_000_000 + 50); // longer than the spin: the workers park
+        int[] hits = new int[64];
+        Parallel.chunks(64, 2, (lo, hi) -> { for (int i = lo; i < hi; i++) hits[i]++; });
+        for (int h : hits) assertEquals(1, h);
+    }
+}
