@@ -20,7 +20,8 @@ final class InfoCommand implements Callable<Integer> {
         Runtime rt = Runtime.getRuntime();
         out.printf("java     %s (%s), max heap %d MiB, %d cores%n", System.getProperty("java.version"),
                 System.getProperty("java.vm.name"), rt.maxMemory() >> 20, rt.availableProcessors());
-        out.printf("cpu      GEMM: %s%n", Gemm.implementation());
+        out.printf("cpu      GEMM: %s%s%n", Gemm.implementation(),
+                Gemm.splits() ? ", one thread per call, large GEMMs split across " + Parallel.THREADS + " jvae threads" : "");
         out.printf("         element-wise work: %d thread(s) (%s), %s%n", Parallel.THREADS, Parallel.THREADS_REASON, io.jvae.backend.Simd.describe());
         CudaProbe.Result r = CudaProbe.probe();
         if (r.available()) {

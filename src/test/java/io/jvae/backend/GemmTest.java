@@ -55,6 +55,15 @@ class GemmTest {
     }
 
     @Test
+    void testsRunTheShippedThreadingMode() {
+        // surefire sets OPENBLAS_NUM_THREADS=1 and -Djvae.threads=2, as ./jvae does on this machine:
+        // every GEMM of the other tests then goes through split() when it has a native BLAS
+        org.junit.jupiter.api.Assumptions.assumeTrue(Gemm.isNative(), "no native BLAS");
+        assertEquals("1", System.getenv("OPENBLAS_NUM_THREADS"));
+        assertTrue(Gemm.splits(), "GEMMs split across jvae's threads");
+    }
+
+    @Test
     void gemvBothWays() {
         Rand r = new Rand(2);
         for (boolean t : new boolean[] {false, true}) {
