@@ -42,6 +42,14 @@ public interface Backend extends AutoCloseable {
     /** Waits until all queued work is done. */
     default void sync() {}
 
+    /**
+     * {free, total} bytes of the memory this backend allocates from when it is not the Java heap
+     * (a GPU's), or null: the heap. Lets a run check up front that it fits.
+     */
+    default long[] deviceMemory() {
+        return null;
+    }
+
     // ---- BLAS ----
 
     /** C = alpha op(A) op(B) + beta C with op(A) m x k, op(B) k x n, C m x n (Fortran sgemm). */

@@ -85,6 +85,7 @@ public final class ProfilingBackend implements Backend {
     @Override public void copy(Tensor src, Tensor dst) { long t = t0(); be.copy(src, dst); end(Phase.DATA, t); }
     @Override public void fill(Tensor x, float value) { long t = t0(); be.fill(x, value); end(Phase.DATA, t); }
     @Override public void sync() { be.sync(); }
+    @Override public long[] deviceMemory() { return be.deviceMemory(); }
 
     @Override
     public void gemm(boolean ta, boolean tb, int m, int n, int k, float alpha, Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc) {

@@ -24,7 +24,8 @@ public final class MemoryPlan {
 
     /** Checks `bytes` against the heap (CPU) or the device's free memory (CUDA), before allocating them. */
     public static void checkFor(io.jvae.backend.Backend be, double bytes, String what) {
-        if (be instanceof io.jvae.backend.cuda.CudaBackend cb) checkDevice(bytes, cb.memoryInfo(), be.name(), what);
+        long[] device = be.deviceMemory();
+        if (device != null) checkDevice(bytes, device, be.name(), what);
         else check(bytes, what);
     }
 

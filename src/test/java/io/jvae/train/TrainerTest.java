@@ -180,6 +180,30 @@ class TrainerTest {
     }
 
     @Test
+    void aBackendWithDeviceMemoryIsCheckedAgainstItNotTheHeap() {
+        // CudaBackend reports cuMemGetInfo through Backend.deviceMemory(); here a CPU backend that
+        // claims 1 GiB free of 2 GiB stands in for it, so the device branch runs on any machine
+        CpuBackend cpu = new CpuBackend();
+        io.jvae.backend.Backend device = (io.jvae.backend.Backend) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {io.jvae.backend.Backend.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("deviceMemory")) return new long[] {1L << 30, 2L << 30};
+                    try {
+                        return method.invoke(cpu, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        // 64-8192-8192-3 with Adam: 1.35e8 parameters x 8 copies = 4.3 GB > 0.9 GiB, beyond the device, not the 6 GiB test heap
+        ModelConfig big = new ModelConfig(64, List.of(8192, 8192), 3, List.of(8192, 8192), MODEL.activation(), MODEL.likelihood(), 0, MODEL.init());
+        Trainer t = new Trainer(device, big, tc(1, 0, 1e-3f), TRAIN, TEST, dir.resolve("dev"), new PrintStream(new ByteArrayOutputStream()));
+        io.jvae.InvalidInputException e = assertThrows(io.jvae.InvalidInputException.class, () -> t.run(false));
+        assertTrue(e.getMessage().contains("MiB on cpu but it has 1024 MiB free of 2048 MiB"), e.getMessage());
+        Trainer.Result r = new Trainer(device, MODEL, tc(1, 0, 1e-3f), TRAIN, TEST, dir.resolve("dev-small"), new PrintStream(new ByteArrayOutputStream()))
+                .progress(false).run(false);
+        assertEquals(1, r.history().size(), "a model that fits the device trains");
+    }
+
+    @Test
     void realMnistSliceLearns() {
         Path real = Synthetic.realMnist();
         org.junit.jupiter.api.Assumptions.assumeTrue(real != null, "MNIST not in the cache: run `./jvae data fetch` to include this test");

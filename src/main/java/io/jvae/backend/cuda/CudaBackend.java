@@ -139,6 +139,11 @@ public final class CudaBackend implements Backend {
     // ---- memory ----
 
     /** Free and total device memory in bytes (cuMemGetInfo). */
+    @Override
+    public long[] deviceMemory() {
+        return memoryInfo();
+    }
+
     public long[] memoryInfo() {
         long[] free = {0}, total = {0};
         JCudaDriver.cuMemGetInfo(free, total);
