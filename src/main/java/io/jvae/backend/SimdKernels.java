@@ -141,7 +141,10 @@ final class SimdKernels {
         return ((IntVector) t.reinterpretAsInts()).or(((IntVector) x.reinterpretAsInts()).and(0x80000000)).reinterpretAsFloats();
     }
 
-    /** y = tanh(y + b) over one column; {@link #tanh} and {@link #exp} written out (see sigmoidBce). */
+    /**
+     * y = tanh(y + b) over one column; {@link #tanh} and {@link #exp} written out (see sigmoidBce):
+     * the same loop calling tanh() measured 43 instead of 13 microseconds at 400 x 128 (JMH).
+     */
     static void biasTanh(float[] y, int o, float[] b, int bo, int n) {
         FloatVector one = FloatVector.broadcast(S, 1f);
         int i = 0;
