@@ -4,6 +4,7 @@ import io.jvae.InvalidInputException;
 import io.jvae.backend.Backend;
 import io.jvae.data.Mnist;
 import io.jvae.model.ModelConfig;
+import io.jvae.train.EarlyStopping;
 import io.jvae.train.EpochMetrics;
 import io.jvae.train.MetricsLog;
 import io.jvae.train.TrainConfig;
@@ -99,6 +100,9 @@ final class ExperimentCommand implements Runnable {
         CommandLine.Model.CommandSpec spec;
 
         @Option(names = "--runs", defaultValue = "30") int runs;
+        @Option(names = "--replay-patience", defaultValue = "5",
+                description = "also report each run's best with early stopping at this patience, replayed on its curve (0 = off). Default: ${DEFAULT-VALUE}")
+        int replayPatience;
         @Option(names = "--out", defaultValue = "runs/repeat") Path out;
         @Mixin ModelOptions opts = new ModelOptions();
         @Mixin Common common = new Common();
@@ -125,14 +129,32 @@ final class ExperimentCommand implements Runnable {
             double min = java.util.Arrays.stream(bests).min().orElse(Double.NaN);
             Path png = out.resolve("repeat.png");
             ImageGrid.write(ExperimentFigures.repeat(all, mc.summary()), png);
-            StringBuilder csv = new StringBuilder("run,seed,best_test_loss,best_epoch\n");
+            StringBuilder csv = new StringBuilder("run,seed,best_test_loss,best_epoch" + (replayPatience > 0 ? ",replayed_best,replayed_best_epoch,replayed_stopped_after" : "") + "\n");
+            double[] replayed = new double[bests.length];
+            int[] stops = new int[bests.length];
             for (int i = 0; i < bests.length; i++) {
                 List<EpochMetrics> h = all.get(i);
                 int be = h.stream().min(java.util.Comparator.comparingDouble(m -> m.test().loss())).map(EpochMetrics::epoch).orElse(0);
-                csv.append(String.format(Locale.ROOT, "%d,%d,%.4f,%d%n", i + 1, base.seed() + i, bests[i], be));
+                csv.append(String.format(Locale.ROOT, "%d,%d,%.4f,%d", i + 1, base.seed() + i, bests[i], be));
+                if (replayPatience > 0) {
+                    EarlyStopping.Outcome r = EarlyStopping.replay(h, replayPatience);
+                    replayed[i] = r.best();
+                    stops[i] = r.stoppedAfter();
+                    csv.append(String.format(Locale.ROOT, ",%.4f,%d,%d", r.best(), r.bestEpoch(), r.stoppedAfter()));
+                }
+                csv.append('\n');
             }
             ModelInput.writeCsv(out.resolve("repeat.csv"), csv.toString());
             o.printf(Locale.ROOT, "%d runs: best test loss mean %.3f, sd %.3f, min %.3f; wrote %s%n", runs, mean, sd, min, png);
+            if (replayPatience > 0) {
+                double rm = java.util.Arrays.stream(replayed).average().orElse(Double.NaN);
+                double rsd = Math.sqrt(java.util.Arrays.stream(replayed).map(b -> (b - rm) * (b - rm)).sum() / Math.max(1, replayed.length - 1));
+                long ranOut = java.util.Arrays.stream(stops).filter(e -> e == 0).count();
+                int[] st = java.util.Arrays.stream(stops).filter(e -> e > 0).sorted().toArray();
+                o.printf(Locale.ROOT, "the same runs with early stopping (patience %d, replayed on each curve): best mean %.3f, sd %.3f, min %.3f; "
+                                + "stopped after epoch %s (median), %d of %d ran out of epochs first%n", replayPatience, rm, rsd,
+                        java.util.Arrays.stream(replayed).min().orElse(Double.NaN), st.length == 0 ? "-" : Integer.toString(st[st.length / 2]), ranOut, runs);
+            }
             return Jvae.OK;
         }
     }
@@ -179,10 +201,13 @@ final class ExperimentCommand implements Runnable {
                     o.println("wrote " + png);
                 }
             }
+            // the fixed runs replayed with the sweep's patience: what early stopping gives on the same trajectory
+            boolean replay = variants.contains("fixed");
             StringBuilder md = new StringBuilder("| latent |");
             for (String v : variants) md.append(v.equals("early") ? " best test loss, early stopping (stopped at epoch) |" : " best test loss, " + base.epochs() + " epochs (at epoch) |");
+            if (replay) md.append(" the fixed run with patience ").append(sweepPatience).append(" replayed: best (stopped after) |");
             md.append("\n|---|");
-            md.append("---|".repeat(variants.size())).append('\n');
+            md.append("---|".repeat(variants.size() + (replay ? 1 : 0))).append('\n');
             StringBuilder csv = new StringBuilder("variant,latent,best_test_loss,best_epoch,epochs_run\n");
             for (int lat : latents) {
                 md.append("| ").append(lat).append(" |");
@@ -191,6 +216,12 @@ final class ExperimentCommand implements Runnable {
                     EpochMetrics b = h.stream().min(java.util.Comparator.comparingDouble(m -> m.test().loss())).orElseThrow();
                     md.append(String.format(Locale.ROOT, " %.2f (%s %d) |", b.test().loss(), v.equals("early") ? "stopped" : "best at", v.equals("early") ? h.size() : b.epoch()));
                     csv.append(String.format(Locale.ROOT, "%s,%d,%.4f,%d,%d%n", v, lat, b.test().loss(), b.epoch(), h.size()));
+                }
+                if (replay) {
+                    EarlyStopping.Outcome r = EarlyStopping.replay(results.get("fixed").get(lat), sweepPatience);
+                    md.append(String.format(Locale.ROOT, " %.2f (%s) |", r.best(), r.stoppedAfter() > 0 ? Integer.toString(r.stoppedAfter()) : "ran out"));
+                    csv.append(String.format(Locale.ROOT, "fixed-replayed-patience-%d,%d,%.4f,%d,%d%n", sweepPatience, lat, r.best(), r.bestEpoch(),
+                            r.stoppedAfter() > 0 ? r.stoppedAfter() : results.get("fixed").get(lat).size()));
                 }
                 md.append('\n');
             }

@@ -126,7 +126,7 @@ public final class Trainer {
         int stepsPerEpoch = (n + bmax - 1) / bmax;
         long noiseSeed = Seeds.derive(tc.seed(), Seeds.NOISE), binSeed = Seeds.derive(tc.seed(), Seeds.BINARIZE);
         long evalSeed = Seeds.derive(tc.seed(), Seeds.EVAL);
-        boolean stopped = tc.patience() > 0 && bestEpoch > 0 && startEpoch - 1 - bestEpoch >= tc.patience();
+        boolean stopped = EarlyStopping.stops(startEpoch - 1, bestEpoch, tc.patience());
         for (int epoch = startEpoch; epoch <= tc.epochs() && !stopped; epoch++) {
             long t0 = System.nanoTime();
             be.uploadIndices(Seeds.permutation(tc.seed(), epoch, n), 0, perm);
@@ -173,7 +173,7 @@ public final class Trainer {
                     tc.objective() == TrainConfig.Objective.IWAE ? String.format(Locale.ROOT, " iwae(k=%d) %.4f", tc.samples(), hs[2] / n) : "",
                     testLoss.loss(), testLoss.recon(), testLoss.kl(), improved ? " *" : "  ", seconds, n / seconds);
             listener.epochEnd(epoch, vae, m);
-            if (tc.patience() > 0 && epoch - bestEpoch >= tc.patience()) {
+            if (EarlyStopping.stops(epoch, bestEpoch, tc.patience())) {
                 stopped = true;
                 log.printf(Locale.ROOT, "early stop after epoch %d: no better test loss for %d epochs; restoring epoch %d (%.4f)%n",
                         epoch, tc.patience(), bestEpoch, bestLoss);

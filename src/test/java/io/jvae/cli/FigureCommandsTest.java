@@ -120,6 +120,7 @@ class FigureCommandsTest {
         CliTest.Run r = run(args);
         assertEquals(0, r.code(), r.err() + r.out());
         assertTrue(r.out().contains("2 runs: best test loss mean"), r.out());
+        assertTrue(r.out().contains("with early stopping (patience 5, replayed on each curve)") && r.out().contains("2 of 2 ran out"), r.out());
         png(out.resolve("repeat.png"));
         CliTest.Run again = run(args);
         assertEquals(2, again.out().split("finished earlier, skipped", -1).length - 1, again.out());
@@ -136,6 +137,13 @@ class FigureCommandsTest {
         assertEquals(0, s.code(), s.err() + s.out());
         png(sw.resolve("latent-sweep-early.png"));
         png(sw.resolve("latent-sweep-fixed.png"));
-        assertEquals(5, Files.readAllLines(sw.resolve("latent-sweep.csv")).size());
+        java.util.List<String> rows = Files.readAllLines(sw.resolve("latent-sweep.csv"));
+        assertEquals(7, rows.size(), "header + early, fixed and the fixed run replayed with patience 5, for 2 latents: " + rows);
+        for (String lat : new String[] {"2", "3"}) { // 2 epochs < patience 5: the replay runs out, same best as the fixed run
+            String fixedBest = rows.stream().filter(l -> l.startsWith("fixed," + lat + ",")).findFirst().orElseThrow().split(",")[2];
+            String replayed = rows.stream().filter(l -> l.startsWith("fixed-replayed-patience-5," + lat + ",")).findFirst().orElseThrow().split(",")[2];
+            assertEquals(fixedBest, replayed, rows.toString());
+        }
+        assertTrue(Files.readString(sw.resolve("latent-sweep.md")).contains("(ran out)"), Files.readString(sw.resolve("latent-sweep.md")));
     }
 }

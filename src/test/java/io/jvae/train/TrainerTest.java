@@ -180,6 +180,28 @@ class TrainerTest {
     }
 
     @Test
+    void earlyStoppingReplayedOnAFixedRunEqualsTheEarlyStoppedRuns() {
+        // the same seed without patience, 40 epochs; then real runs with patience 1, 2, 3, 5: each must
+        // follow the fixed run's test losses bit for bit and stop where the replay says
+        ModelConfig wide = new ModelConfig(64, List.of(128), 8, List.of(128), Activation.TANH, Likelihood.BERNOULLI, 0, Init.GLOROT);
+        Dataset tiny = Synthetic.dataset("tiny", 40, 8, 3);
+        java.util.function.IntFunction<TrainConfig> cfg = p -> new TrainConfig(40, 10, OptimizerKind.ADAM, 1e-2f, 0.9f, 0.999f, 0.9f, 1e-8f, 1f, 0, 0f, 1, 7, p, false);
+        List<EpochMetrics> fixed = train(wide, cfg.apply(0), tiny, TEST, dir.resolve("fixed"), false).history();
+        int stoppedRuns = 0;
+        for (int p : new int[] {1, 2, 3, 5}) {
+            EarlyStopping.Outcome o = EarlyStopping.replay(fixed, p);
+            Trainer.Result r = train(wide, cfg.apply(p), tiny, TEST, dir.resolve("p" + p), false);
+            List<EpochMetrics> h = r.history();
+            for (int e = 0; e < h.size(); e++) assertEquals(fixed.get(e).test().loss(), h.get(e).test().loss(), "patience " + p + ", epoch " + (e + 1));
+            assertEquals(o.best(), r.bestLoss(), "patience " + p);
+            assertEquals(o.bestEpoch(), r.bestEpoch(), "patience " + p);
+            assertEquals(o.stoppedAfter() == 0 ? 40 : o.stoppedAfter(), h.size(), "patience " + p + ": epochs run");
+            if (o.stoppedAfter() > 0) stoppedRuns++;
+        }
+        assertTrue(stoppedRuns >= 2, "the overfitting runs stop early for small patience: " + stoppedRuns);
+    }
+
+    @Test
     void aBackendWithDeviceMemoryIsCheckedAgainstItNotTheHeap() {
         // CudaBackend reports cuMemGetInfo through Backend.deviceMemory(); here a CPU backend that
         // claims 1 GiB free of 2 GiB stands in for it, so the device branch runs on any machine
