@@ -83,7 +83,7 @@ public final class Gemm {
             return;
         }
         if (Split.ON && 2.0 * m * n * k >= Split.MIN_FLOPS) {
-            split(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, Parallel.THREADS);
+            split(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, Split.parts(m, n, k));
             return;
         }
         Holder.BLAS_IMPL.sgemm(t(ta), t(tb), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
@@ -94,6 +94,14 @@ public final class Gemm {
         static final boolean ON = !NAIVE_GEMM && Parallel.THREADS > 1 && !threadedNative();
         /** Below ~1 MFLOP (8 microseconds on one core) a GEMM stays on its caller. */
         static final double MIN_FLOPS = 1 << 20;
+        /** Narrowest block handed to a thread: thinner ones waste the BLAS kernel's register tiles. */
+        static final int MIN_WIDTH = 16;
+
+        /** Blocks for a GEMM: one per thread, but no more than ceil(FLOPs / MIN_FLOPS), each >= MIN_WIDTH wide (many-core machines). */
+        static int parts(int m, int n, int k) {
+            long byWork = (long) Math.ceil(2.0 * m * n * k / MIN_FLOPS);
+            return (int) Math.max(1, Math.min(Math.min(Parallel.THREADS, byWork), Math.max(m, n) / MIN_WIDTH));
+        }
     }
 
     /** Whether {@link #sgemm} splits large GEMMs across {@link Parallel#THREADS} threads. */

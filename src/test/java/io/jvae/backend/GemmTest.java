@@ -55,6 +55,16 @@ class GemmTest {
     }
 
     @Test
+    void blocksPerGemmAreBoundedByThreadsWorkAndWidth() {
+        int t = Parallel.THREADS;
+        assertEquals(Math.min(t, 784 / 16), Gemm.Split.parts(784, 128, 400), "a big GEMM: one block per thread");
+        assertEquals(1, Gemm.Split.parts(20, 20, 20), "16,000 FLOPs: not worth a hand-off");
+        assertEquals(1, Gemm.Split.parts(20, 16, 4096), "2.6 MFLOP but 20 wide: blocks of 16 at least");
+        assertEquals(Math.min(t, 2), Gemm.Split.parts(400, 128, 20), "2 MFLOP: two blocks at most");
+        assertEquals(Math.min(t, 64), Gemm.Split.parts(4096, 4096, 64), "2 GFLOP: up to 64 blocks");
+    }
+
+    @Test
     void testsRunTheShippedThreadingMode() {
         // surefire sets OPENBLAS_NUM_THREADS=1 and -Djvae.threads=2, as ./jvae does on this machine:
         // every GEMM of the other tests then goes through split() when it has a native BLAS
