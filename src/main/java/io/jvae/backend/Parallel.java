@@ -2,7 +2,6 @@ package io.jvae.backend;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Splits loops across cores: element-wise loops, and GEMMs when the BLAS itself runs on one thread
@@ -69,20 +68,21 @@ public final class Parallel {
     /** Runs body over [0, n) in exactly min(chunks, THREADS, n) contiguous chunks (1 when a region is already open). */
     public static void chunks(int n, int chunks, Range body) {
         chunks = Math.min(Math.min(chunks, THREADS), n);
-        if (chunks <= 1 || TEAM == null || !TEAM.lock.tryLock()) {
+        // not a ReentrantLock: a region opened from the caller's own chunk must not re-enter the team
+        if (chunks <= 1 || TEAM == null || !TEAM.busy.compareAndSet(false, true)) {
             body.run(0, n);
             return;
         }
         try {
             TEAM.run(n, chunks, body);
         } finally {
-            TEAM.lock.unlock();
+            TEAM.busy.set(false);
         }
     }
 
     /** Resident workers and one region at a time. */
     static final class Team {
-        final ReentrantLock lock = new ReentrantLock();
+        final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
         private final Thread[] workers;
         private final Region none = new Region(null, 0, 1, 0);
         private volatile Region region = none; // the latest region, published whole

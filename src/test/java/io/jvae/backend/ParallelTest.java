@@ -1,6 +1,7 @@
 package io.jvae.backend;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -33,6 +34,23 @@ class ParallelTest {
         int[] hits = new int[10]; // and the team still works afterwards
         Parallel.chunks(10, 2, (lo, hi) -> { for (int i = lo; i < hi; i++) hits[i]++; });
         assertArrayEquals(new int[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, hits);
+    }
+
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a deadlock fails instead of hanging
+    void aRegionOpenedFromTheCallersOwnChunkRunsInline() {
+        // the caller runs chunk 0; a region it opens there must not be handed to the team, whose
+        // worker may not have picked up the outer region yet (it would skip it: a deadlock)
+        for (int rep = 0; rep < 2000; rep++) {
+            int[] hits = new int[64];
+            Parallel.chunks(2, 2, (lo, hi) -> {
+                for (int q = lo; q < hi; q++) {
+                    int base = q * 32;
+                    Parallel.chunks(32, 2, (a, b) -> { for (int i = a; i < b; i++) hits[base + i]++; });
+                }
+            });
+            for (int h : hits) assertEquals(1, h, "rep " + rep);
+        }
     }
 
     @Test
