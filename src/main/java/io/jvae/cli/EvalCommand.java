@@ -72,7 +72,7 @@ final class EvalCommand implements Callable<Integer> {
             InvalidInputException.require(iwChunk >= 1, "--iw-chunk must be >= 1, got %d", iwChunk);
             InvalidInputException.require(d.dim() == vae.cfg.inputDim(), "%s has %d pixels per image, the model expects %d", d.name(), d.dim(), vae.cfg.inputDim());
             io.jvae.train.MemoryPlan.checkFor(be, io.jvae.train.MemoryPlan.workspaceBytes(vae.cfg, Math.min(batch, d.n()), 1),
-                    "evaluating " + vae.cfg.summary() + " at --batch " + batch);
+                    "evaluating " + vae.cfg.summary() + " at --batch " + batch, "a smaller --batch");
             vae.workspace(Math.min(batch, d.n()), 1);
             DeviceData dd = new DeviceData(be, d, vae.cfg.classes());
             if (binarize) { // one fixed stochastic binarization of the evaluated set (Philox, seeded), so every estimate sees the same inputs
@@ -92,7 +92,7 @@ final class EvalCommand implements Callable<Integer> {
             if (iw > 0) {
                 int chunk = Math.min(iwChunk, iw), b = Math.max(1, Math.min(d.n(), 10_000 / chunk));
                 io.jvae.train.MemoryPlan.checkFor(be, io.jvae.train.MemoryPlan.workspaceBytes(vae.cfg, b, chunk),
-                        "--iw " + iw + " in passes of " + chunk + " samples x " + b + " examples");
+                        "--iw " + iw + " in passes of " + chunk + " samples x " + b + " examples", "a smaller --iw-chunk");
                 vae.workspace(b, chunk);
                 long t0 = System.nanoTime();
                 ImportanceSampling.Result r;

@@ -119,6 +119,8 @@ class CliTest {
         // 2,000,000 samples in one pass: 784 x 2e6 floats of decoder output alone, 6.3 GB, over the 6 GiB test heap
         assertBadInput(run("eval", m, "--data", d, "--device", "cpu", "--count", "1", "--iw", "2000000", "--iw-chunk", "2000000"),
                 "MiB but the Java heap has");
+        assertTrue(run("eval", m, "--data", d, "--device", "cpu", "--count", "1", "--iw", "2000000", "--iw-chunk", "2000000").err()
+                .contains("use a smaller --iw-chunk"), "the advice names the option that helps");
         Run ok = run("eval", m, "--data", d, "--device", "cpu", "--count", "3", "--iw", "10");
         assertEquals(0, ok.code(), ok.err());
         assertTrue(ok.out().contains("importance-sampled with K=10"), ok.out());
