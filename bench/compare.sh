@@ -9,6 +9,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 preset="${1:-pytorch}"; batch="${2:-128}"; epochs="${3:-3}"; rounds="${4:-3}"
+case "$batch$epochs$rounds" in *[!0-9]*|'') echo "compare.sh: batch, epochs and rounds must be positive integers" >&2; exit 2;; esac
+[ "$rounds" -ge 1 ] && [ "$epochs" -ge 1 ] || { echo "compare.sh: epochs and rounds must be >= 1" >&2; exit 2; }
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 # Debian's python3-torch lives under /usr/bin/python3 (a pyenv python3 on the PATH may not see it)
 py="${PYTHON:-}"

@@ -8,7 +8,7 @@ import java.util.concurrent.locks.LockSupport;
  * ({@link Gemm#sgemm}). The calling thread runs the first chunk and {@link #THREADS} - 1 resident
  * workers the others. A training step opens ~25 parallel regions, each 10-500 microseconds, so
  * the hand-off has to cost far less than a ForkJoinPool's park/unpark (5-20 microseconds): idle
- * workers spin on a volatile counter for {@link #SPIN_NANOS} before they park, as OpenBLAS's own
+ * workers spin on a volatile field for {@link #SPIN_NANOS} before they park, as OpenBLAS's own
  * threads do. Small loops stay on the caller.
  *
  * <p>Chunk boundaries depend only on n and the chunk count, and each element is written by exactly
