@@ -86,8 +86,6 @@ final class DenoiseCommand implements Callable<Integer> {
     }
 
     static BufferedImage panel(float[] x, int d, int rows, int side, String title) {
-        float[][][] g = new float[rows][10][];
-        for (int r = 0; r < rows; r++) for (int c = 0; c < 10; c++) g[r][c] = java.util.Arrays.copyOfRange(x, (r * 10 + c) * d, (r * 10 + c + 1) * d);
-        return ImageGrid.render(g, side, 1, title, null, null);
+        return ImageGrid.render(ImageGrid.rows(x, d, rows, 10), side, 1, title, null, null);
     }
 }

@@ -89,6 +89,13 @@ final class ExperimentCommand implements Runnable {
         return r.history();
     }
 
+    /** "mean M, sd S, min X" (sample standard deviation). */
+    static String summary(double[] v) {
+        double mean = java.util.Arrays.stream(v).average().orElse(Double.NaN);
+        double sd = Math.sqrt(java.util.Arrays.stream(v).map(b -> (b - mean) * (b - mean)).sum() / Math.max(1, v.length - 1));
+        return String.format(Locale.ROOT, "mean %.3f, sd %.3f, min %.3f", mean, sd, java.util.Arrays.stream(v).min().orElse(Double.NaN));
+    }
+
     static double best(List<EpochMetrics> h) {
         return h.stream().mapToDouble(m -> m.test().loss()).min().orElse(Double.NaN);
     }
@@ -124,9 +131,6 @@ final class ExperimentCommand implements Runnable {
                 }
             }
             double[] bests = all.stream().mapToDouble(ExperimentCommand::best).toArray();
-            double mean = java.util.Arrays.stream(bests).average().orElse(Double.NaN);
-            double sd = Math.sqrt(java.util.Arrays.stream(bests).map(b -> (b - mean) * (b - mean)).sum() / Math.max(1, bests.length - 1));
-            double min = java.util.Arrays.stream(bests).min().orElse(Double.NaN);
             Path png = out.resolve("repeat.png");
             ImageGrid.write(ExperimentFigures.repeat(all, mc.summary()), png);
             StringBuilder csv = new StringBuilder("run,seed,best_test_loss,best_epoch" + (replayPatience > 0 ? ",replayed_best,replayed_best_epoch,replayed_stopped_after" : "") + "\n");
@@ -145,15 +149,13 @@ final class ExperimentCommand implements Runnable {
                 csv.append('\n');
             }
             ModelInput.writeCsv(out.resolve("repeat.csv"), csv.toString());
-            o.printf(Locale.ROOT, "%d runs: best test loss mean %.3f, sd %.3f, min %.3f; wrote %s%n", runs, mean, sd, min, png);
+            o.printf(Locale.ROOT, "%d runs: best test loss %s; wrote %s%n", runs, summary(bests), png);
             if (replayPatience > 0) {
-                double rm = java.util.Arrays.stream(replayed).average().orElse(Double.NaN);
-                double rsd = Math.sqrt(java.util.Arrays.stream(replayed).map(b -> (b - rm) * (b - rm)).sum() / Math.max(1, replayed.length - 1));
                 long ranOut = java.util.Arrays.stream(stops).filter(e -> e == 0).count();
                 int[] st = java.util.Arrays.stream(stops).filter(e -> e > 0).sorted().toArray();
-                o.printf(Locale.ROOT, "the same runs with early stopping (patience %d, replayed on each curve): best mean %.3f, sd %.3f, min %.3f; "
-                                + "stopped after epoch %s (median), %d of %d ran out of epochs first%n", replayPatience, rm, rsd,
-                        java.util.Arrays.stream(replayed).min().orElse(Double.NaN), st.length == 0 ? "-" : Integer.toString(st[st.length / 2]), ranOut, runs);
+                o.printf(Locale.ROOT, "the same runs with early stopping (patience %d, replayed on each curve): best %s; "
+                                + "stopped after epoch %s (median), %d of %d ran out of epochs first%n", replayPatience, summary(replayed),
+                        st.length == 0 ? "-" : Integer.toString(st[st.length / 2]), ranOut, runs);
             }
             return Jvae.OK;
         }

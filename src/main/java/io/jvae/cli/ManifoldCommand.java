@@ -61,8 +61,7 @@ final class ManifoldCommand implements Callable<Integer> {
             Inference inf = new Inference(vae, Math.min(n * n, 1024));
             float[] img = inf.decode(z, n * n, labels);
             int d = vae.cfg.inputDim(), side = ImageGrid.side(d);
-            float[][][] grid = new float[n][n][];
-            for (int r = 0; r < n; r++) for (int c = 0; c < n; c++) grid[r][c] = java.util.Arrays.copyOfRange(img, (r * n + c) * d, (r * n + c + 1) * d);
+            float[][][] grid = ImageGrid.rows(img, d, n, n);
             String title = String.format(Locale.ROOT, "Decoded manifold: z%d (left to right) and z%d (bottom to top) over Phi^-1(0.05 .. 0.95)%s",
                     dx, dy, label == null ? "" : ", label " + label);
             String name = label == null ? "manifold" : "manifold-label-" + label;

@@ -67,8 +67,7 @@ final class ScoreCommand implements Callable<Integer> {
             vae.workspace(b, chunk);
             ImportanceSampling.Result r;
             try (io.jvae.train.Progress p = io.jvae.train.Progress.start("scoring, L=" + samples, d.n(), io.jvae.train.Progress.enabled())) {
-                Dataset all = d;
-                r = ImportanceSampling.estimate(vae, new DeviceData(be, all, vae.cfg.classes()), all.n(), samples, seed, done -> p.stepTo(done, ""));
+                r = ImportanceSampling.estimate(vae, new DeviceData(be, d, vae.cfg.classes()), d.n(), samples, seed, done -> p.stepTo(done, ""));
             }
             StringBuilder csv = new StringBuilder("index,label,recon_log_prob,log_px_iw\n");
             for (int i = 0; i < d.n(); i++)

@@ -53,7 +53,7 @@ public final class Inference {
     /** Latent means (L, n) of x (D, n). */
     public float[] encodeMu(float[] x, int n, int[] labels) {
         requireLabels(labels, n);
-        int d = vae.cfg.inputDim(), lat = vae.cfg.latent();
+        int lat = vae.cfg.latent();
         float[] out = new float[lat * n];
         for (int s = 0; s < n; s += batch) {
             int b = Math.min(batch, n - s);
@@ -66,7 +66,7 @@ public final class Inference {
 
     private void load(float[] x, int s, int b, int[] labels) {
         int d = vae.cfg.inputDim();
-        be.upload(java.util.Arrays.copyOfRange(x, s * d, (s + b) * d), 0, xBuf.firstCols(b));
+        be.upload(x, s * d, xBuf.firstCols(b));
         Tensor oh = null;
         if (vae.cfg.conditional()) {
             oh = yBuf.view(0, vae.cfg.classes(), b);
@@ -82,7 +82,7 @@ public final class Inference {
         float[] out = new float[d * n];
         for (int s = 0; s < n; s += batch) {
             int b = Math.min(batch, n - s);
-            be.upload(java.util.Arrays.copyOfRange(z, s * lat, (s + b) * lat), 0, zBuf.firstCols(b));
+            be.upload(z, s * lat, zBuf.firstCols(b));
             Tensor lab = null;
             if (vae.cfg.conditional()) {
                 lab = lBuf.view(0, vae.cfg.classes(), b);

@@ -95,6 +95,14 @@ public final class ImageGrid {
         return out;
     }
 
+    /** The first rows x perRow images of cols (d pixels each, column-major), row by row, as render() takes them. */
+    public static float[][][] rows(float[] cols, int d, int rows, int perRow) {
+        float[][] all = split(cols, d, rows * perRow);
+        float[][][] g = new float[rows][][];
+        for (int r = 0; r < rows; r++) g[r] = java.util.Arrays.copyOfRange(all, r * perRow, (r + 1) * perRow);
+        return g;
+    }
+
     /** Side of a square image of d pixels, or an error. */
     public static int side(int d) {
         int s = (int) Math.round(Math.sqrt(d));
