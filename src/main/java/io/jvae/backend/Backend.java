@@ -62,6 +62,28 @@ public interface Backend extends AutoCloseable {
     /** y += alpha x (same size). Kernel: axpy. */
     void axpy(float alpha, Tensor x, Tensor y);
 
+    // ---- sparse input: the first layer's GEMMs over the nonzeros of the data batch ----
+
+    /**
+     * x (R, N) compressed for {@link #gemmSparse} when this backend has a sparse product and at
+     * most {@link SparseColumns#MAX_DENSITY} of x is nonzero, else null: use gemm with x. reuse: an
+     * earlier result whose arrays may be refilled, or null. The result is valid until x changes.
+     */
+    default SparseColumns compress(Tensor x, SparseColumns reuse) {
+        return null;
+    }
+
+    /**
+     * The GEMMs of a layer whose input X (k, n) is given compressed, C overwritten: C (m, n) = A X
+     * with A (m, k), as gemm(N, N) with alpha 1 and beta 0, when !transX; C (m, k) = A X^T with
+     * A (m, n), as gemm(N, T), when transX. The default multiplies the dense tensor x was made from.
+     */
+    default void gemmSparse(boolean transX, int m, Tensor a, int lda, SparseColumns x, Tensor c, int ldc) {
+        Tensor d = x.source();
+        if (d == null) throw new IllegalArgumentException("gemmSparse: x holds no compressed tensor");
+        gemm(false, transX, m, transX ? d.rows : d.cols, transX ? d.cols : d.rows, 1f, a, lda, d, d.rows, 0f, c, ldc);
+    }
+
     // ---- element-wise (kernels/vae_kernels.cu) ----
 
     /** y = act(y + b[row]) in place. y: (R, N), b: (R, 1). Kernel: bias_act_forward. */

@@ -19,7 +19,7 @@ import java.util.Map;
 
 /**
  * Times training steps exactly as the Trainer runs them (gather, step, optimizer update) on
- * synthetic data resident on the backend, after a warm-up. One measurement = `steps` steps
+ * data resident on the backend (MNIST, or synthetic: {@link Data}), after a warm-up. One measurement = `steps` steps
  * between two syncs; repeated to give median/min/max ms per step.
  */
 public final class Bench {
@@ -29,22 +29,60 @@ public final class Bench {
                          double gflops, double ceilingShare, long peakHeapBytes, Map<ProfilingBackend.Phase, long[]> profile,
                          Map<String, long[]> profileByOp, Map<String, long[]> profileByGemm, int profiledSteps) {}
 
-    /** Examples of synthetic data (MNIST's 60,000 by default): pixels U[0,1) from Philox; content does not change the work. */
-    public static int examples = 60_000;
+    /**
+     * The examples a bench trains on, (dim, n) column-major. Their zeros matter: the CPU multiplies
+     * the first layer's input sparsely when at most SparseColumns.MAX_DENSITY of it is nonzero.
+     */
+    public record Data(float[] x, int dim, int n, String description) {
+        public double density() {
+            long nz = 0;
+            for (float v : x) if (v != 0f) nz++;
+            return x.length == 0 ? 0 : (double) nz / x.length;
+        }
+    }
 
+    /** Share of nonzero pixels in MNIST's training images (0.1918), the density of the synthetic data. */
+    public static final double MNIST_DENSITY = 0.1918;
+
+    /**
+     * Synthetic examples from Philox: with density < 1, each pixel is nonzero with that probability
+     * (value U(0,1]), at independent positions; with density 1, every pixel U[0,1).
+     */
+    public static Data synthetic(int dim, int n, double density) {
+        float[] x = new float[Math.multiplyExact(dim, n)];
+        Philox.uniforms(5, 0, x, 0, x.length);
+        if (density < 1) {
+            float[] keep = new float[x.length];
+            Philox.uniforms(6, 0, keep, 0, keep.length);
+            for (int i = 0; i < x.length; i++) x[i] = keep[i] < density ? 1f - x[i] : 0f;
+        }
+        return new Data(x, dim, n, density < 1 ? String.format(java.util.Locale.ROOT, "synthetic, %.0f %% nonzero pixels", 100 * density)
+                : "synthetic, dense (every pixel U[0,1))");
+    }
+
+    /** Examples resident on the backend when the data has fewer than a batch: repeated. */
     public static Result run(Backend be, ModelConfig mc, TrainConfig tc, int batch, int warmup, int steps, int repeats,
                              double ceilingGflops, boolean profile) {
+        return run(be, mc, tc, batch, warmup, steps, repeats, ceilingGflops, profile, synthetic(mc.inputDim(), 60_000, 1), 1);
+    }
+
+    /** firstLayerDensity: the share of the first layer's FLOPs the backend executes (its input's density when sparse, else 1). */
+    public static Result run(Backend be, ModelConfig mc, TrainConfig tc, int batch, int warmup, int steps, int repeats,
+                             double ceilingGflops, boolean profile, Data data, double firstLayerDensity) {
+        if (data.dim() != mc.inputDim())
+            throw new io.jvae.InvalidInputException("bench data has " + data.dim() + " features, the model " + mc.inputDim());
         ProfilingBackend prof = profile ? new ProfilingBackend(be) : null;
         Backend use = profile ? prof : be;
         Vae vae = new Vae(use, mc);
         vae.initParams(1);
         vae.workspace(batch, tc.samples());
         Optimizer opt = new Optimizer(vae, tc);
-        int n = Math.max(examples, batch);
-        float[] host = new float[mc.inputDim() * n];
-        Philox.uniforms(5, 0, host, 0, host.length);
-        Tensor data = use.alloc(mc.inputDim(), n);
-        use.upload(host, 0, data);
+        int n = Math.max(data.n(), batch);
+        Tensor dataT = use.alloc(mc.inputDim(), n);
+        for (int at = 0; at < n; at += data.n()) { // fewer examples than a batch: repeated
+            int cols = Math.min(data.n(), n - at);
+            use.upload(data.x(), 0, dataT.cols(at, cols));
+        }
         Tensor oneHot = mc.conditional() ? use.alloc(mc.classes(), n) : null;
         if (oneHot != null) {
             float[] oh = new float[mc.classes() * n];
@@ -58,7 +96,7 @@ public final class Bench {
         long[] step = {0};
         Runnable one = () -> {
             int start = (int) ((step[0] * batch) % (n - batch + 1));
-            vae.loadBatch(data, oneHot, idx.slice(start, batch));
+            vae.loadBatch(dataT, oneHot, idx.slice(start, batch));
             if (tc.binarize()) vae.binarizeBatch(3, step[0] * (long) mc.inputDim() * batch);
             if (tc.objective() == TrainConfig.Objective.IWAE) vae.trainStepIwae(7, step[0] * vae.noisePerStep(), stats);
             else vae.trainStep(7, step[0] * vae.noisePerStep(), tc.beta(), stats);
@@ -79,7 +117,7 @@ public final class Bench {
         double[] sorted = ms.clone();
         Arrays.sort(sorted);
         double med = sorted[repeats / 2];
-        double gflops = Flops.perStep(mc, batch, tc.samples()) / (med * 1e-3) / 1e9;
+        double gflops = Flops.perStep(mc, batch, tc.samples(), firstLayerDensity) / (med * 1e-3) / 1e9;
         return new Result(be.name(), batch, med, sorted[0], sorted[repeats - 1], batch / (med * 1e-3), gflops,
                 ceilingGflops > 0 ? gflops / ceilingGflops : Double.NaN, peakHeap(), prof == null ? null : prof.totals(),
                 prof == null ? null : prof.byOperation(), prof == null ? null : prof.byGemmShape(), steps * repeats);

@@ -15,6 +15,14 @@ public final class Flops {
     private Flops() {}
 
     public static double perStep(ModelConfig c, int batch, int samples) {
+        return perStep(c, batch, samples, 1);
+    }
+
+    /**
+     * The same when the encoder's first layer multiplies only the nonzeros of its data input
+     * (forward and dW of the data's columns scaled by their density).
+     */
+    public static double perStep(ModelConfig c, int batch, int samples, double firstLayerDensity) {
         double f = 0;
         long nEnc = batch, nDec = (long) batch * samples;
         int cls = c.classes();
@@ -29,6 +37,8 @@ public final class Flops {
         for (int i = 0; i < enc.size(); i++) {
             double mn = 2.0 * enc.get(i)[0] * enc.get(i)[1] * nEnc;
             boolean firstLayer = i == 0 || (c.encoderHidden().isEmpty() && i == 1);
+            if (i == 0 && !c.encoderHidden().isEmpty()) // sparse over the data's columns, dense over the labels'
+                mn = 2.0 * (c.inputDim() * firstLayerDensity + cls) * enc.get(i)[1] * nEnc;
             f += mn * (firstLayer ? 2 : 3);
         }
         in = c.latent() + cls;

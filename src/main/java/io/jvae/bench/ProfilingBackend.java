@@ -3,6 +3,7 @@ package io.jvae.bench;
 import io.jvae.backend.Activation;
 import io.jvae.backend.Backend;
 import io.jvae.backend.Indices;
+import io.jvae.backend.SparseColumns;
 import io.jvae.backend.Tensor;
 
 import java.util.EnumMap;
@@ -97,6 +98,27 @@ public final class ProfilingBackend implements Backend {
         g[0] += dt;
         g[1]++;
         g[2] = 2L * m * n * k;
+    }
+
+    @Override
+    public SparseColumns compress(Tensor x, SparseColumns reuse) {
+        long t = t0();
+        SparseColumns s = be.compress(x, reuse);
+        end(Phase.DATA, t);
+        return s;
+    }
+
+    @Override
+    public void gemmSparse(boolean transX, int m, Tensor a, int lda, SparseColumns x, Tensor c, int ldc) {
+        long t = t0();
+        be.gemmSparse(transX, m, a, lda, x, c, ldc);
+        end(transX ? Phase.GEMM_BACKWARD : Phase.GEMM_FORWARD, t);
+        long dt = System.nanoTime() - t;
+        String shape = (transX ? "NT " + m + "x" + x.rows() + "x" + x.cols() : "NN " + m + "x" + x.cols() + "x" + x.rows()) + " sparse";
+        long[] g = byGemm.computeIfAbsent(shape, key -> new long[3]);
+        g[0] += dt;
+        g[1]++;
+        g[2] = 2L * m * x.nnz(); // the FLOPs executed (of the last call; batches differ a little)
     }
 
     @Override

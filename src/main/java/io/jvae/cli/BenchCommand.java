@@ -5,6 +5,7 @@ import io.jvae.backend.Backend;
 import io.jvae.backend.CpuBackend;
 import io.jvae.backend.Gemm;
 import io.jvae.backend.Parallel;
+import io.jvae.backend.SparseColumns;
 import io.jvae.backend.cuda.CudaProbe;
 import io.jvae.bench.Bench;
 import io.jvae.bench.ProfilingBackend;
@@ -45,6 +46,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--devices", defaultValue = "all", description = "all (every available backend), cpu, or cuda. Default: ${DEFAULT-VALUE}")
     String devices;
 
+    @Option(names = "--data", defaultValue = "auto", description = "what the steps train on: mnist (the training images; "
+            + "fetched if needed), synthetic (random pixels, MNIST's 19 %% nonzero), dense (every pixel random), or auto "
+            + "(mnist when it is in the cache, else synthetic). The CPU multiplies the first layer sparsely when the batch is "
+            + "mostly zeros. Default: ${DEFAULT-VALUE}")
+    String data;
+
     @Option(names = "--examples", defaultValue = "60000", description = "synthetic examples resident on the backend (batches are gathered from a shuffled order). Default: ${DEFAULT-VALUE}")
     int examples;
 
@@ -62,9 +69,12 @@ final class BenchCommand implements Callable<Integer> {
         for (int b : batches) InvalidInputException.require(b >= 1 && b <= 65536, "--batches: each must be in [1, 65536], got %d", b);
         InvalidInputException.require(steps >= 1 && warmup >= 0 && repeats >= 1, "--steps, --repeats must be >= 1 and --warmup >= 0");
         InvalidInputException.require(examples >= 1, "--examples must be >= 1, got %d", examples);
-        Bench.examples = examples;
         PrintWriter out = spec.commandLine().getOut();
         ModelConfig mc = opts.model(784, 10);
+        Bench.Data bd = benchData(mc.inputDim());
+        double density = bd.density();
+        // FLOPs executed: the first layer's two GEMMs see only the nonzeros when the CPU multiplies sparsely
+        double cpuDensity = CpuBackend.SPARSE_INPUT && density <= SparseColumns.MAX_DENSITY ? density : 1;
         TrainConfig tc = opts.train();
         List<String> backends = new ArrayList<>();
         String d = devices.toLowerCase(Locale.ROOT);
@@ -81,6 +91,9 @@ final class BenchCommand implements Callable<Integer> {
                     tc.optimizer().name().toLowerCase(Locale.ROOT), tc.l2() > 0 ? "+L2" : "", tc.lr(), tc.samples(), warmup, repeats, steps);
             out.printf(Locale.ROOT, "cpu: %d cores, %s; sgemm ceiling (1024^3, measured now) %.1f GFLOP/s; Java %s%n",
                     Runtime.getRuntime().availableProcessors(), Gemm.implementation(), ceiling, System.getProperty("java.version"));
+            out.printf(Locale.ROOT, "data: %s, %.1f %% nonzero; cpu first layer: %s; GEMM GFLOP/s counts the FLOPs executed%n",
+                    bd.description(), 100 * density, cpuDensity < 1 ? "sparse (only the nonzero pixels; -Djvae.sparseInput=false: dense)"
+                            : !CpuBackend.SPARSE_INPUT ? "dense (-Djvae.sparseInput=false)" : "dense (the data is not sparse enough)");
             out.println("| backend | batch | samples/s | ms/step median (min-max) | GEMM GFLOP/s | share of sgemm ceiling | peak heap MiB |");
             out.println("|---|---|---|---|---|---|---|");
         }
@@ -89,7 +102,8 @@ final class BenchCommand implements Callable<Integer> {
             for (int batch : batches) {
                 Bench.Result r;
                 try (Backend be = Devices.open(bn, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))) {
-                    r = Bench.run(be, mc, tc, batch, warmup, steps, repeats, be instanceof CpuBackend ? ceiling : 0, profile);
+                    boolean cpu = be instanceof CpuBackend;
+                    r = Bench.run(be, mc, tc, batch, warmup, steps, repeats, cpu ? ceiling : 0, profile, bd, cpu ? cpuDensity : 1);
                 }
                 if (bn.equals("cpu")) cpuRate.put(batch, r.samplesPerSecond());
                 Double base = cpuRate.get(batch);
@@ -108,6 +122,9 @@ final class BenchCommand implements Callable<Integer> {
                     m.put("peak_heap_bytes", r.peakHeapBytes());
                     m.put("threads", Parallel.THREADS);
                     m.put("blas", Gemm.implementation());
+                    m.put("data", bd.description());
+                    m.put("data_density", density);
+                    m.put("sparse_first_layer", bn.equals("cpu") && cpuDensity < 1);
                     if (!bn.equals("cpu") && base != null) m.put("ratio_vs_cpu", r.samplesPerSecond() / base);
                     if (r.profile() != null) {
                         Map<String, Object> p = new LinkedHashMap<>();
@@ -127,6 +144,26 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return Jvae.OK;
+    }
+
+    private Bench.Data benchData(int dim) {
+        String d = data.toLowerCase(Locale.ROOT);
+        InvalidInputException.require(examples >= 1, "--examples must be >= 1, got %d", examples);
+        switch (d) {
+            case "mnist", "auto" -> {
+                if (d.equals("auto") && !io.jvae.data.Mnist.cached()) return Bench.synthetic(dim, examples, Bench.MNIST_DENSITY);
+                io.jvae.data.Dataset train = io.jvae.data.Mnist.resolveAndLoad(null, System.err).train();
+                InvalidInputException.require(train.dim() == dim, "MNIST has %d pixels, the model expects %d", train.dim(), dim);
+                return new Bench.Data(train.x(), dim, train.n(), "MNIST training images");
+            }
+            case "synthetic" -> {
+                return Bench.synthetic(dim, examples, Bench.MNIST_DENSITY);
+            }
+            case "dense" -> {
+                return Bench.synthetic(dim, examples, 1);
+            }
+            default -> throw new InvalidInputException("--data must be auto, mnist, synthetic or dense, got '" + data + "'");
+        }
     }
 
     static void printProfile(PrintWriter out, Bench.Result r) {

@@ -65,6 +65,11 @@ public final class Mnist {
         return null;
     }
 
+    /** Whether the cache holds all four files (nothing is fetched). */
+    public static boolean cached() {
+        return complete(cacheDir());
+    }
+
     static boolean complete(Path dir) {
         for (String f : FILES) if (find(dir, f) == null) return false;
         return true;

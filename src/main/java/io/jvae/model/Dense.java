@@ -2,6 +2,7 @@ package io.jvae.model;
 
 import io.jvae.backend.Activation;
 import io.jvae.backend.Backend;
+import io.jvae.backend.SparseColumns;
 import io.jvae.backend.Tensor;
 
 /**
@@ -45,9 +46,15 @@ final class Dense {
 
     /** y (out, n) = act(sum_p W_p x_p + b); x_p: (parts[p], n). */
     void forward(Backend be, Tensor[] x, Tensor y, Activation act) {
+        forward(be, x, null, y, act);
+    }
+
+    /** The same with x_0 also given compressed (null: dense), for the first layer's sparse GEMM. */
+    void forward(Backend be, Tensor[] x, SparseColumns x0, Tensor y, Activation act) {
         int n = y.cols;
         for (int p = 0; p < parts.length; p++) {
-            be.gemm(false, false, out, n, parts[p], 1f, block(w, p), out, x[p], parts[p], p == 0 ? 0f : 1f, y, out);
+            if (p == 0 && x0 != null) be.gemmSparse(false, out, block(w, 0), out, x0, y, out);
+            else be.gemm(false, false, out, n, parts[p], 1f, block(w, p), out, x[p], parts[p], p == 0 ? 0f : 1f, y, out);
         }
         be.biasActForward(y, b, act);
     }
@@ -57,9 +64,15 @@ final class Dense {
      * non-null dx[p] (parts[p], n): dx_p = dxBeta dx_p + W_p^T dy. ones: at least n ones.
      */
     void backward(Backend be, Tensor[] x, Tensor dy, Tensor[] dx, float dxBeta, Tensor ones) {
+        backward(be, x, null, dy, dx, dxBeta, ones);
+    }
+
+    /** The same with x_0 also given compressed (null: dense). */
+    void backward(Backend be, Tensor[] x, SparseColumns x0, Tensor dy, Tensor[] dx, float dxBeta, Tensor ones) {
         int n = dy.cols;
         for (int p = 0; p < parts.length; p++) {
-            be.gemm(false, true, out, parts[p], n, 1f, dy, out, x[p], parts[p], 0f, block(dw, p), out);
+            if (p == 0 && x0 != null) be.gemmSparse(true, out, dy, out, x0, block(dw, 0), out);
+            else be.gemm(false, true, out, parts[p], n, 1f, dy, out, x[p], parts[p], 0f, block(dw, p), out);
         }
         be.gemv(false, out, n, 1f, dy, out, ones, 0f, db);
         if (dx == null) return;

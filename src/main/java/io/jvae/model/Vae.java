@@ -4,6 +4,7 @@ import io.jvae.backend.Activation;
 import io.jvae.backend.Backend;
 import io.jvae.backend.Indices;
 import io.jvae.backend.Philox;
+import io.jvae.backend.SparseColumns;
 import io.jvae.backend.Tensor;
 
 import java.util.ArrayList;
@@ -35,6 +36,8 @@ public final class Vae {
     private Tensor mu, lv, dmu, dlv;  // (L, B)
     private Tensor kl, klCol;         // (L, B) per-element KL, (B) per input
     private Tensor eps, z, dz;        // (L, B*J)
+    /** The batch x compressed by the last encode() (null: dense GEMMs), and the arrays it reuses. */
+    private SparseColumns xSparse, xSparseArrays;
     private Tensor[] hDec, dhDec;     // (h_i, B*J)
     private Tensor logits, dLogits;   // (D, B*J) decoder output before the sigmoid, its gradient
     private Tensor lossEl, recCol;    // (D, B*J) per-element -log p, (B*J) per sample
@@ -174,6 +177,7 @@ public final class Vae {
     public static double workspaceFloats(ModelConfig cfg, long maxBatch, long samples) {
         double b = maxBatch, bj = (double) maxBatch * samples, d = cfg.inputDim(), l = cfg.latent(), c = cfg.classes();
         double f = d * b + c * b + c * bj + 5 * l * b + b + 4 * l * bj + 3 * d * bj + 3 * bj + b + Math.max(Math.max(d, bj), l * b) + d;
+        f += 2 * d * b + 3 * b; // the batch compressed for the first layer on the CPU (SparseColumns)
         for (int h : cfg.encoderHidden()) f += 2.0 * h * b;
         for (int h : cfg.decoderHidden()) f += 2.0 * h * bj;
         return f;
@@ -241,12 +245,22 @@ public final class Vae {
     /** q(z|x): mu, lv (L, b) from x (D, b) [and y (C, b)]. */
     public void encode() {
         Tensor[] in = cls > 0 ? new Tensor[] {x.firstCols(b), y.firstCols(b)} : new Tensor[] {x.firstCols(b)};
+        xSparse = null;
+        if (enc.length > 0) {
+            xSparse = be.compress(in[0], xSparseArrays);
+            if (xSparse != null) xSparseArrays = xSparse;
+        }
         for (int i = 0; i < enc.length; i++) {
-            enc[i].forward(be, in, hEnc[i].firstCols(b), cfg.activation());
+            enc[i].forward(be, in, i == 0 ? xSparse : null, hEnc[i].firstCols(b), cfg.activation());
             in = new Tensor[] {hEnc[i].firstCols(b)};
         }
         headMu.forward(be, in, mu.firstCols(b), Activation.IDENTITY);
         headLv.forward(be, in, lv.firstCols(b), Activation.IDENTITY);
+    }
+
+    /** Whether the last encode() multiplied the batch compressed (the backend's sparse first layer). */
+    public boolean sparseInput() {
+        return xSparse != null;
     }
 
     /** z = mu + exp(0.5 lv) eps, eps ~ N(0, I) from Philox(seed, offset): (L, b*J). */
@@ -345,7 +359,8 @@ public final class Vae {
             be.actBackward(d, hEnc[i].firstCols(b), cfg.activation());
             Tensor[] in = i == 0 ? xIn : new Tensor[] {hEnc[i - 1].firstCols(b)};
             Tensor[] dIn = i == 0 ? null : new Tensor[] {dhEnc[i - 1].firstCols(b)};
-            enc[i].backward(be, in, d, dIn, 0f, ones);
+            SparseColumns xs = i == 0 && xSparse != null && xSparse.isOf(xIn[0]) ? xSparse : null;
+            enc[i].backward(be, in, xs, d, dIn, 0f, ones);
         }
     }
 

@@ -172,23 +172,29 @@ class CliTest {
 
     @Test
     void benchProfileCountsEveryGemmOfAStepByShape() {
-        Run b = run("bench", "--preset", "pytorch", "--batches", "16", "--steps", "4", "--warmup-steps", "1", "--repeats", "1",
-                "--examples", "64", "--devices", "cpu", "--profile");
-        assertEquals(0, b.code(), b.err() + b.out());
-        String out = b.out();
-        assertTrue(out.contains("by GEMM shape"), out);
-        // 784-400-20: forward = encoder, mu, log-variance, decoder hidden, decoder output (5);
-        // backward = two per layer but none for the input's gradient (9)
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\n\\s+([NT]{2}) (\\d+)x(\\d+)x(\\d+)\\s+[\\d.]+ ms/step\\s+([\\d.]+) calls/step").matcher(out);
-        double calls = 0;
-        java.util.Set<String> shapes = new java.util.HashSet<>();
-        while (m.find()) {
-            calls += Double.parseDouble(m.group(5));
-            shapes.add(m.group(1) + " " + m.group(2) + "x" + m.group(3) + "x" + m.group(4));
+        // synthetic data at MNIST's density: the first layer's forward and dW run sparse; every pixel nonzero: all dense
+        for (String data : new String[] {"synthetic", "dense"}) {
+            Run b = run("bench", "--preset", "pytorch", "--batches", "16", "--steps", "4", "--warmup-steps", "1", "--repeats", "1",
+                    "--data", data, "--examples", "64", "--devices", "cpu", "--profile");
+            assertEquals(0, b.code(), b.err() + b.out());
+            String out = b.out();
+            assertTrue(out.contains("by GEMM shape"), out);
+            // 784-400-20: forward = encoder, mu, log-variance, decoder hidden, decoder output (5);
+            // backward = two per layer but none for the input's gradient (9)
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\n\\s+([NT]{2}) (\\d+)x(\\d+)x(\\d+)( sparse)?\\s+[\\d.]+ ms/step\\s+([\\d.]+) calls/step").matcher(out);
+            double calls = 0;
+            java.util.Set<String> shapes = new java.util.HashSet<>();
+            while (m.find()) {
+                calls += Double.parseDouble(m.group(6));
+                shapes.add(m.group(1) + " " + m.group(2) + "x" + m.group(3) + "x" + m.group(4) + (m.group(5) == null ? "" : m.group(5)));
+            }
+            assertEquals(14.0, calls, 1e-9, out);
+            String first = data.equals("dense") ? "" : " sparse";
+            assertTrue(shapes.containsAll(java.util.List.of("NN 400x16x784" + first, "NN 784x16x400", "NT 784x400x16", "NT 400x784x16" + first)), shapes.toString());
+            assertFalse(shapes.contains("TN 784x16x400"), "no gradient for the input: " + shapes);
+            assertTrue(out.contains(data.equals("dense") ? "cpu first layer: dense" : "cpu first layer: sparse"), out);
         }
-        assertEquals(14.0, calls, 1e-9, out);
-        assertTrue(shapes.containsAll(java.util.List.of("NN 400x16x784", "NN 784x16x400", "NT 784x400x16", "NT 400x784x16")), shapes.toString());
-        assertFalse(shapes.contains("TN 784x16x400"), "no gradient for the input: " + shapes);
+        assertEquals(2, run("bench", "--data", "noise").code(), "an unknown --data is refused");
     }
 
     @Test

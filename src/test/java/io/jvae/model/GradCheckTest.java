@@ -26,7 +26,11 @@ class GradCheckTest {
     static final float H = 1e-2f;
     static final double ATOL = 2e-3, RTOL = 2e-2;
 
-    record Case(String name, Likelihood lik, int classes, int samples, float beta, Activation act) {}
+    record Case(String name, Likelihood lik, int classes, int samples, float beta, Activation act, boolean sparse) {
+        Case(String name, Likelihood lik, int classes, int samples, float beta, Activation act) {
+            this(name, lik, classes, samples, beta, act, false);
+        }
+    }
 
     @Test
     void bernoulliTanh() {
@@ -48,6 +52,20 @@ class GradCheckTest {
         check(new Case("J=2 beta=2.5 gaussian", Likelihood.GAUSSIAN, 0, 2, 2.5f, Activation.TANH));
     }
 
+    /**
+     * Two thirds of the pixels zero: the first layer multiplies the compressed batch (forward and
+     * dW, CpuBackend.gemmSparse); 20 hidden units run a full vector of the SIMD kernels and scalar rows.
+     */
+    @Test
+    void sparseInputThroughTheCompressedFirstLayer() {
+        check(new Case("sparse input", Likelihood.BERNOULLI, 0, 1, 1f, Activation.TANH, true));
+    }
+
+    @Test
+    void sparseInputOfAConditionalModel() {
+        check(new Case("sparse input cvae J=2", Likelihood.BERNOULLI, 3, 2, 1f, Activation.TANH, true));
+    }
+
     @Test
     void iwaeObjective() {
         check(new Case("iwae K=3", Likelihood.BERNOULLI, 0, 3, 1f, Activation.TANH), true);
@@ -65,13 +83,15 @@ class GradCheckTest {
     void check(Case c, boolean iwae) {
         int D = 5, B = 3, L = 2;
         CpuBackend be = new CpuBackend();
-        ModelConfig cfg = new ModelConfig(D, List.of(4, 3), L, List.of(3), c.act(), c.lik(), c.classes(), Init.TORCH);
+        ModelConfig cfg = new ModelConfig(D, List.of(c.sparse() ? 20 : 4, 3), L, List.of(3), c.act(), c.lik(), c.classes(), Init.TORCH);
         Vae vae = new Vae(be, cfg);
         vae.initParams(11);
         vae.workspace(B, c.samples());
         Rand r = new Rand(5);
         Tensor data = be.alloc(D, B);
-        be.upload(r.uniform(D * B, 0.05, 0.95), 0, data);
+        float[] x = r.uniform(D * B, 0.05, 0.95);
+        if (c.sparse()) for (int i = 0; i < x.length; i++) if (i % 3 != 1) x[i] = 0f;
+        be.upload(x, 0, data);
         Tensor oneHot = null;
         if (c.classes() > 0) {
             float[] oh = new float[c.classes() * B];
@@ -86,6 +106,7 @@ class GradCheckTest {
         Tensor stats = be.alloc(4, 1);
         if (iwae) vae.trainStepIwae(77, 5, stats);
         else vae.trainStep(77, 5, c.beta(), stats);
+        assertEquals(c.sparse(), vae.sparseInput(), "the first layer multiplies the compressed batch exactly when it is sparse");
         float[] grad = new float[vae.params.total], p = new float[vae.params.total];
         be.download(vae.params.grads, grad, 0);
         be.download(vae.params.values, p, 0);

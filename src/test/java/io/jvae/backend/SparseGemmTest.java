@@ -1,0 +1,166 @@
+package io.jvae.backend;
+
+import io.jvae.testing.Rand;
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The first layer's sparse products (CpuBackend.compress, gemmSparse) against the dense spec
+ * (Gemm.gemmNaive, double accumulation), and their SIMD kernels against the scalar spec bit for bit.
+ */
+class SparseGemmTest {
+    private final CpuBackend be = new CpuBackend();
+
+    /** rows x cols, each entry nonzero with probability density (value in (-1, 1), some exact -0.0 zeros). */
+    static float[] sparse(Rand r, int rows, int cols, double density) {
+        float[] u = r.uniform(rows * cols, 0, 1), v = r.uniform(rows * cols, -1, 1);
+        float[] x = new float[rows * cols];
+        for (int i = 0; i < x.length; i++) x[i] = u[i] < density ? v[i] : (i % 7 == 0 ? -0f : 0f);
+        return x;
+    }
+
+    /**
+     * A float sum of n products, each rounded once (fma), is within n 2^-24 sum|a x| of the exact
+     * value (the standard bound gamma_n); the spec accumulates in double, so that bound (plus one
+     * rounding of the result) is the tolerance, element by element.
+     */
+    static void assertWithinSumBound(String what, float[] spec, float[] got, float[] absSum, int terms) {
+        for (int i = 0; i < spec.length; i++) {
+            double tol = (terms + 1) * 0x1p-24 * absSum[i] + 1e-30;
+            assertTrue(Math.abs(spec[i] - got[i]) <= tol, what + " element " + i + ": " + got[i] + " vs " + spec[i] + " (tol " + tol + ")");
+        }
+    }
+
+    @Test
+    void compressListsEveryNonzeroInOrderAndRebuildsTheMatrix() {
+        Rand r = new Rand(11);
+        for (int rows : new int[] {1, 15, 16, 37, 784})
+            for (double d : new double[] {0, 0.05, 0.3}) {
+                int cols = 9;
+                float[] x = sparse(r, rows, cols, d);
+                long nonzero = 0;
+                for (float v : x) if (v != 0f) nonzero++;
+                SparseColumns s = be.compress(CpuBackend.wrap(x, rows, cols), null);
+                if (nonzero > SparseColumns.MAX_DENSITY * rows * cols) {
+                    assertNull(s, "denser than MAX_DENSITY: left to the dense GEMM");
+                    continue;
+                }
+                assertNotNull(s, nonzero + " nonzeros of " + rows * cols);
+                float[] back = new float[rows * cols];
+                long nnz = 0;
+                for (int j = 0; j < cols; j++) {
+                    for (int t = j * rows; t < j * rows + s.colNnz[j]; t++) {
+                        if (t > j * rows) assertTrue(s.colIdx[t] > s.colIdx[t - 1], "rows ascending");
+                        assertNotEquals(0f, s.colVal[t], "only nonzeros listed");
+                        back[j * rows + s.colIdx[t]] = s.colVal[t];
+                    }
+                    nnz += s.colNnz[j];
+                }
+                for (int i = 0; i < x.length; i++) assertEquals(x[i] == 0f ? 0f : x[i], back[i], "element " + i + " (-0.0 is a zero)");
+                assertEquals(nnz, s.nnz());
+                assertEquals((double) nnz / (rows * cols), s.density(), 1e-12);
+            }
+    }
+
+    @Test
+    void denseInputIsLeftToTheDenseGemm() {
+        Rand r = new Rand(12);
+        Tensor x = CpuBackend.wrap(sparse(r, 100, 20, 0.9), 100, 20);
+        assertNull(be.compress(x, null), "90 % nonzero: above MAX_DENSITY, so no compressed form");
+        Tensor y = CpuBackend.wrap(sparse(r, 100, 20, 0.1), 100, 20);
+        SparseColumns s = be.compress(y, null);
+        assertNotNull(s);
+        assertTrue(s.isOf(y) && s.isOf(y.firstCols(20)) && !s.isOf(y.firstCols(19)), "isOf compares storage, offset and shape");
+        assertSame(s, be.compress(y.firstCols(10), s), "arrays reused for a batch that fits");
+        assertEquals(10, s.cols());
+    }
+
+    @Test
+    void bothProductsMatchTheDenseSpec() {
+        Rand r = new Rand(13);
+        // m: 400 (blocks of 8 and 4 vectors and one more at 16 lanes), 37 (2 vectors + 5 scalar rows), 5 (scalar only)
+        for (int m : new int[] {400, 37, 5})
+            for (int[] kn : new int[][] {{784, 64}, {50, 300}, {3, 1}}) {
+                int k = kn[0], n = kn[1], lda = m + 3;
+                float[] x = sparse(r, k, n, 0.2);
+                SparseColumns s = be.compress(CpuBackend.wrap(x, k, n), null);
+                assertNotNull(s);
+                // C = A X, A (m, k)
+                float[] a = r.uniform(lda * k + 2, -1, 1), c = r.uniform(lda * n + 1, -1, 1), spec = c.clone();
+                be.gemmSparse(false, m, new Tensor(new CpuBackend.Floats(a), 2, lda, k), lda, s, new Tensor(new CpuBackend.Floats(c), 1, lda, n), lda);
+                Gemm.gemmNaive(false, false, m, n, k, 1f, a, 2, lda, x, 0, k, 0f, spec, 1, lda);
+                float[] absA = abs(a), absX = abs(x), bound = new float[spec.length];
+                Gemm.gemmNaive(false, false, m, n, k, 1f, absA, 2, lda, absX, 0, k, 0f, bound, 1, lda);
+                assertWithinSumBound("A X " + m + "x" + n + "x" + k, spec, c, bound, k);
+                for (int j = 0; j < n; j++) for (int p = m; p < lda && 1 + j * lda + p < c.length; p++)
+                    assertEquals(spec[1 + j * lda + p], c[1 + j * lda + p], "rows of C past m untouched");
+                // C = A X^T, A (m, n)
+                float[] a2 = r.uniform(lda * n, -1, 1), c2 = r.uniform(lda * k, -1, 1), spec2 = c2.clone();
+                be.gemmSparse(true, m, CpuBackend.wrap(a2, lda, n), lda, s, CpuBackend.wrap(c2, lda, k), lda);
+                Gemm.gemmNaive(false, true, m, k, n, 1f, a2, 0, lda, x, 0, k, 0f, spec2, 0, lda);
+                float[] bound2 = new float[spec2.length];
+                Gemm.gemmNaive(false, true, m, k, n, 1f, abs(a2), 0, lda, absX, 0, k, 0f, bound2, 0, lda);
+                assertWithinSumBound("A X^T " + m + "x" + k + "x" + n, spec2, c2, bound2, n);
+            }
+    }
+
+    @Test
+    void simdKernelsAreTheScalarSpecBitForBit() {
+        if (!Simd.AVAILABLE) return; // the scalar loops are what runs then
+        Rand r = new Rand(14);
+        int k = 300, n = 70, m = 400, lda = m;
+        float[] x = sparse(r, k, n, 0.2);
+        SparseColumns s = be.compress(CpuBackend.wrap(x, k, n), null);
+        float[] a = r.uniform(m * k, -1, 1), a2 = r.uniform(m * n, -1, 1);
+        int[] cursor = new int[Math.max(k, n)];
+        for (int[] rows : new int[][] {{0, 400}, {0, 16}, {16, 400}, {32, 37}, {0, 3}, {192, 400}}) {
+            float[] c0 = new float[m * n], c1 = new float[m * n];
+            CpuBackend.sparseTimes(rows[0], rows[1], a, 0, lda, s, c0, 0, m);
+            SimdKernels.sparseTimes(rows[0], rows[1], a, 0, lda, s, c1, 0, m, cursor);
+            assertArrayEquals(c0, c1, "A X rows " + rows[0] + ".." + rows[1]);
+            float[] d0 = new float[m * k], d1 = new float[m * k];
+            CpuBackend.timesSparseT(rows[0], rows[1], a2, 0, lda, s, d0, 0, m);
+            SimdKernels.timesSparseT(rows[0], rows[1], a2, 0, lda, s, d1, 0, m, cursor);
+            assertArrayEquals(d0, d1, "A X^T rows " + rows[0] + ".." + rows[1]);
+        }
+        // and the threaded product over all rows is the spec over all rows: one order for any thread count
+        float[] c0 = new float[m * n], c1 = new float[m * n];
+        CpuBackend.sparseTimes(0, m, a, 0, lda, s, c0, 0, m);
+        be.gemmSparse(false, m, CpuBackend.wrap(a, m, k), lda, s, CpuBackend.wrap(c1, m, n), m);
+        assertArrayEquals(c0, c1, "gemmSparse A X on " + Parallel.THREADS + " threads");
+        float[] d0 = new float[m * k], d1 = new float[m * k];
+        CpuBackend.timesSparseT(0, m, a2, 0, lda, s, d0, 0, m);
+        be.gemmSparse(true, m, CpuBackend.wrap(a2, m, n), lda, s, CpuBackend.wrap(d1, m, k), m);
+        assertArrayEquals(d0, d1, "gemmSparse A X^T on " + Parallel.THREADS + " threads");
+    }
+
+    @Test
+    void theInterfaceDefaultMultipliesTheDenseSource() throws Exception {
+        // what a backend without a sparse product (CUDA) runs if handed a compressed batch: gemm on its source
+        InvocationHandler h = (proxy, method, args) -> method.getName().equals("gemmSparse")
+                ? InvocationHandler.invokeDefault(proxy, method, args) : method.invoke(be, args);
+        Backend dflt = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, h);
+        Rand r = new Rand(15);
+        int m = 40, k = 60, n = 30;
+        float[] x = sparse(r, k, n, 0.2);
+        SparseColumns s = be.compress(CpuBackend.wrap(x, k, n), null);
+        float[] a = r.uniform(m * k, -1, 1), c0 = new float[m * n], c1 = new float[m * n];
+        dflt.gemmSparse(false, m, CpuBackend.wrap(a, m, k), m, s, CpuBackend.wrap(c0, m, n), m);
+        Gemm.sgemm(false, false, m, n, k, 1f, a, 0, m, x, 0, k, 0f, c1, 0, m);
+        assertArrayEquals(c1, c0, "the default is exactly the dense gemm");
+        SparseColumns none = be.compress(CpuBackend.wrap(sparse(r, k, n, 0.9), k, n), s);
+        assertNull(none, "a dense batch refills the arrays, finds it dense and gives none");
+        assertThrows(IllegalArgumentException.class, () -> dflt.gemmSparse(false, 4, CpuBackend.wrap(a, 4, 10), 4, s, CpuBackend.wrap(c0, 4, 10), 4),
+                "after a refill that stayed dense the object holds no tensor");
+    }
+
+    private static float[] abs(float[] v) {
+        float[] o = new float[v.length];
+        for (int i = 0; i < v.length; i++) o[i] = Math.abs(v[i]);
+        return o;
+    }
+}
