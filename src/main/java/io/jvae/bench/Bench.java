@@ -26,7 +26,7 @@ public final class Bench {
     private Bench() {}
 
     public record Result(String backend, int batch, double msMedian, double msMin, double msMax, double samplesPerSecond,
-                         double gflops, double ceilingShare, long peakHeapBytes, Map<ProfilingBackend.Phase, long[]> profile,
+                         double gflops, double ceilingShare, double denseGflops, long peakHeapBytes, Map<ProfilingBackend.Phase, long[]> profile,
                          Map<String, long[]> profileByOp, Map<String, long[]> profileByGemm, int profiledSteps) {}
 
     /**
@@ -118,8 +118,9 @@ public final class Bench {
         Arrays.sort(sorted);
         double med = sorted[repeats / 2];
         double gflops = Flops.perStep(mc, batch, tc.samples(), firstLayerDensity) / (med * 1e-3) / 1e9;
+        double denseGflops = Flops.perStep(mc, batch, tc.samples()) / (med * 1e-3) / 1e9;
         return new Result(be.name(), batch, med, sorted[0], sorted[repeats - 1], batch / (med * 1e-3), gflops,
-                ceilingGflops > 0 ? gflops / ceilingGflops : Double.NaN, peakHeap(), prof == null ? null : prof.totals(),
+                ceilingGflops > 0 ? gflops / ceilingGflops : Double.NaN, denseGflops, peakHeap(), prof == null ? null : prof.totals(),
                 prof == null ? null : prof.byOperation(), prof == null ? null : prof.byGemmShape(), steps * repeats);
     }
 

@@ -91,11 +91,12 @@ final class BenchCommand implements Callable<Integer> {
                     tc.optimizer().name().toLowerCase(Locale.ROOT), tc.l2() > 0 ? "+L2" : "", tc.lr(), tc.samples(), warmup, repeats, steps);
             out.printf(Locale.ROOT, "cpu: %d cores, %s; sgemm ceiling (1024^3, measured now) %.1f GFLOP/s; Java %s%n",
                     Runtime.getRuntime().availableProcessors(), Gemm.implementation(), ceiling, System.getProperty("java.version"));
-            out.printf(Locale.ROOT, "data: %s, %.1f %% nonzero; cpu first layer: %s; GEMM GFLOP/s counts the FLOPs executed%n",
+            out.printf(Locale.ROOT, "data: %s, %.1f %% nonzero; cpu first layer: %s; GEMM GFLOP/s counts the FLOPs executed, "
+                    + "dense-equivalent GFLOP/s those of the dense GEMMs the step replaces%n",
                     bd.description(), 100 * density, cpuDensity < 1 ? "sparse (only the nonzero pixels; -Djvae.sparseInput=false: dense)"
                             : !CpuBackend.SPARSE_INPUT ? "dense (-Djvae.sparseInput=false)" : "dense (the data is not sparse enough)");
-            out.println("| backend | batch | samples/s | ms/step median (min-max) | GEMM GFLOP/s | share of sgemm ceiling | peak heap MiB |");
-            out.println("|---|---|---|---|---|---|---|");
+            out.println("| backend | batch | samples/s | ms/step median (min-max) | GEMM GFLOP/s | share of sgemm ceiling | dense-equivalent GFLOP/s | peak heap MiB |");
+            out.println("|---|---|---|---|---|---|---|---|");
         }
         Map<Integer, Double> cpuRate = new LinkedHashMap<>();
         for (String bn : backends) {
@@ -119,6 +120,7 @@ final class BenchCommand implements Callable<Integer> {
                     m.put("gflops", r.gflops());
                     m.put("sgemm_ceiling_gflops", ceiling);
                     m.put("ceiling_share", r.ceilingShare());
+                    m.put("dense_equivalent_gflops", r.denseGflops());
                     m.put("peak_heap_bytes", r.peakHeapBytes());
                     m.put("threads", Parallel.THREADS);
                     m.put("blas", Gemm.implementation());
@@ -133,11 +135,11 @@ final class BenchCommand implements Callable<Integer> {
                     }
                     out.println(Json.write(m));
                 } else {
-                    out.printf(Locale.ROOT, "| %s | %d | %.0f%s | %.2f (%.2f-%.2f) | %.1f | %s | %d |%n", r.backend(), batch, r.samplesPerSecond(),
+                    out.printf(Locale.ROOT, "| %s | %d | %.0f%s | %.2f (%.2f-%.2f) | %.1f | %s | %.1f | %d |%n", r.backend(), batch, r.samplesPerSecond(),
                             !bn.equals("cpu") && base != null ? String.format(Locale.ROOT, " (%.1fx cpu)", r.samplesPerSecond() / base) : "",
                             r.msMedian(), r.msMin(), r.msMax(), r.gflops(),
                             Double.isNaN(r.ceilingShare()) ? "-" : String.format(Locale.ROOT, "%.0f %%", 100 * r.ceilingShare()),
-                            r.peakHeapBytes() >> 20);
+                            r.denseGflops(), r.peakHeapBytes() >> 20);
                     if (r.profile() != null) printProfile(out, r);
                 }
                 out.flush();
