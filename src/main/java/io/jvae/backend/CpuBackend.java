@@ -144,17 +144,19 @@ public final class CpuBackend implements Backend {
         s.source = null;
         float[] xa = arr(x);
         int xo = off(x);
+        // a dense batch is given up as soon as the nonzeros seen pass the budget, not after a full scan
+        long budget = (long) Math.floor(SparseColumns.MAX_DENSITY * rows * cols);
+        java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();
         Parallel.forRange(cols, colGrain(rows), (j0, j1) -> {
-            for (int j = j0; j < j1; j++) {
+            for (int j = j0; j < j1 && seen.get() <= budget; j++) {
                 s.colNnz[j] = Simd.AVAILABLE ? SimdKernels.compressColumn(xa, xo + j * rows, rows, s.colIdx, s.colVal, j * rows)
                         : compressColumn(xa, xo + j * rows, rows, s.colIdx, s.colVal, j * rows);
+                seen.addAndGet(s.colNnz[j]);
             }
         });
-        long nnz = 0;
-        for (int j = 0; j < cols; j++) nnz += s.colNnz[j];
         s.cols = cols;
-        s.nnz = nnz;
-        if (nnz > SparseColumns.MAX_DENSITY * rows * cols) return null;
+        s.nnz = seen.get(); // every column counted unless the budget was passed
+        if (s.nnz > budget) return null;
         s.source = x;
         return s;
     }

@@ -45,11 +45,6 @@ public final class SparseColumns {
         cursors = new int[Parallel.THREADS][capacityCols];
     }
 
-    /** Bytes of the arrays for a (rows, cols) batch, for memory plans. */
-    public static double bytes(int rows, int cols) {
-        return 8.0 * rows * cols + 4.0 * (Parallel.THREADS + 1) * cols;
-    }
-
     public int rows() {
         return rows;
     }

@@ -60,12 +60,6 @@ public final class Bench {
                 : "synthetic, dense (every pixel U[0,1))");
     }
 
-    /** Examples resident on the backend when the data has fewer than a batch: repeated. */
-    public static Result run(Backend be, ModelConfig mc, TrainConfig tc, int batch, int warmup, int steps, int repeats,
-                             double ceilingGflops, boolean profile) {
-        return run(be, mc, tc, batch, warmup, steps, repeats, ceilingGflops, profile, synthetic(mc.inputDim(), 60_000, 1), 1);
-    }
-
     /** firstLayerDensity: the share of the first layer's FLOPs the backend executes (its input's density when sparse, else 1). */
     public static Result run(Backend be, ModelConfig mc, TrainConfig tc, int batch, int warmup, int steps, int repeats,
                              double ceilingGflops, boolean profile, Data data, double firstLayerDensity) {
