@@ -81,42 +81,74 @@ final class SimdKernels {
         return q.mul(s).mul(2f);
     }
 
-    /** sigmoid_bce over n elements: loss = max(l,0) - l t + log1p(e), grad = (sigmoid(l) - t) scale, e = exp(-|l|). */
+    /** sigmoid_bce over n elements: loss = max(l,0) - l t + log1p(e), grad = (sigmoid(l) - t) scale, e = exp(-|l|).
+     *
+     * sigmoidBce runs as two loops in two methods, e = exp(-|l|) parked in the gradient's own
+     * slots (one column, in L1) and then the loss and gradient from it, because one loop with
+     * both was too big for C2 to compile reliably: exp and log1p must be written out in the loop
+     * (C2 stops inlining helpers that take FloatVector arguments once a loop is big, and the
+     * vectors are then boxed on the heap, 5-10x slower), and with both written out the parse sat
+     * at C2's node budget. Depending on the profile, about one JVM in three then compiled the two
+     * stores without the store intrinsic (the vectors boxed and copied lane by lane), and training
+     * at batch 1024 ran 15-25 % slower for the whole run (docs/architecture.md). The arithmetic
+     * is that of exp() and log1p() above, operation for operation (SimdKernelsTest: bit for bit).
+     */
     static void sigmoidBce(float[] l, int lo, float[] x, int xo, float[] loss, int so, float[] g, int go, int n, float scale) {
-        FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S), sc = FloatVector.broadcast(S, scale);
+        int done = expNegAbs(l, lo, g, go, n);
+        bceFromExp(l, lo, x, xo, loss, so, g, go, done, scale);
+        CpuBackend.bceRange(l, lo, x, xo, loss, so, g, go, done, n, scale);
+    }
+
+    /** g[go + i] = e^(-|l[lo + i]|) over the whole vectors of n; returns how many elements that is. */
+    static int expNegAbs(float[] l, int lo, float[] g, int go, int n) {
+        FloatVector expMin = FloatVector.broadcast(S, EXP_MIN), log2e = FloatVector.broadcast(S, 1.44269504088896341f);
+        FloatVector rounder = FloatVector.broadcast(S, ROUNDER), ln2Hi = FloatVector.broadcast(S, 0.693359375f);
+        FloatVector ln2Lo = FloatVector.broadcast(S, 2.12194440e-4f), one = FloatVector.broadcast(S, 1f);
+        FloatVector e0 = FloatVector.broadcast(S, 1.9875691500e-4f), e1 = FloatVector.broadcast(S, 1.3981999507e-3f);
+        FloatVector e2 = FloatVector.broadcast(S, 8.3334519073e-3f), e3 = FloatVector.broadcast(S, 4.1665795894e-2f);
+        FloatVector e4 = FloatVector.broadcast(S, 1.6666665459e-1f), e5 = FloatVector.broadcast(S, 5.0000001201e-1f);
+        IntVector bias = IntVector.broadcast(S.withLanes(int.class), 127 - ROUNDER_BITS);
         int i = 0;
-        // exp and log1p are written out here, not called: C2 stops inlining helpers that take
-        // FloatVector arguments once the loop is big enough, and the vectors are then boxed on the
-        // heap (5-10x slower). Same arithmetic as exp() and log1p() above.
         for (int up = S.loopBound(n); i < up; i += S.length()) {
+            FloatVector xc = FloatVector.fromArray(S, l, lo + i).abs().neg().max(expMin);
+            FloatVector y = xc.mul(log2e).add(rounder);
+            FloatVector kf = y.sub(rounder);
+            FloatVector r = xc.sub(kf.mul(ln2Hi)).add(kf.mul(ln2Lo));
+            FloatVector p = r.mul(e0).add(e1);
+            p = p.mul(r).add(e2);
+            p = p.mul(r).add(e3);
+            p = p.mul(r).add(e4);
+            p = p.mul(r).add(e5);
+            p = p.mul(r.mul(r)).add(r).add(one);
+            p.mul(((IntVector) y.reinterpretAsInts()).add(bias).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .intoArray(g, go + i);
+        }
+        return i;
+    }
+
+    /** The loss and gradient of sigmoidBce over [0, n) (whole vectors), e^(-|l|) read from g and overwritten. */
+    static void bceFromExp(float[] l, int lo, float[] x, int xo, float[] loss, int so, float[] g, int go, int n, float scale) {
+        FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S), two = FloatVector.broadcast(S, 2f);
+        FloatVector sc = FloatVector.broadcast(S, scale);
+        FloatVector l13 = FloatVector.broadcast(S, 1f / 13), l11 = FloatVector.broadcast(S, 1f / 11);
+        FloatVector l9 = FloatVector.broadcast(S, 1f / 9), l7 = FloatVector.broadcast(S, 1f / 7);
+        FloatVector l5 = FloatVector.broadcast(S, 1f / 5), l3 = FloatVector.broadcast(S, 1f / 3);
+        for (int i = 0; i < n; i += S.length()) {
             FloatVector lv = FloatVector.fromArray(S, l, lo + i), t = FloatVector.fromArray(S, x, xo + i);
-            // ex = e^(-|l|)
-            FloatVector xc = lv.abs().neg().max(EXP_MIN);
-            FloatVector y = xc.mul(1.44269504088896341f).add(ROUNDER);
-            FloatVector kf = y.sub(ROUNDER);
-            FloatVector r = xc.sub(kf.mul(0.693359375f)).add(kf.mul(2.12194440e-4f));
-            FloatVector p = r.mul(1.9875691500e-4f).add(1.3981999507e-3f);
-            p = p.mul(r).add(8.3334519073e-3f);
-            p = p.mul(r).add(4.1665795894e-2f);
-            p = p.mul(r).add(1.6666665459e-1f);
-            p = p.mul(r).add(5.0000001201e-1f);
-            p = p.mul(r.mul(r)).add(r).add(1f);
-            FloatVector ex = p.mul(((IntVector) y.reinterpretAsInts()).add(127 - ROUNDER_BITS).lanewise(VectorOperators.LSHL, 23)
-                    .reinterpretAsFloats());
+            FloatVector ex = FloatVector.fromArray(S, g, go + i);
             // sp = log1p(ex)
-            FloatVector s = ex.div(ex.add(2f)), s2 = s.mul(s);
-            FloatVector q = s2.mul(1f / 13).add(1f / 11);
-            q = q.mul(s2).add(1f / 9);
-            q = q.mul(s2).add(1f / 7);
-            q = q.mul(s2).add(1f / 5);
-            q = q.mul(s2).add(1f / 3);
-            q = q.mul(s2).add(1f);
-            FloatVector sp = q.mul(s).mul(2f);
+            FloatVector s = ex.div(ex.add(two)), s2 = s.mul(s);
+            FloatVector q = s2.mul(l13).add(l11);
+            q = q.mul(s2).add(l9);
+            q = q.mul(s2).add(l7);
+            q = q.mul(s2).add(l5);
+            q = q.mul(s2).add(l3);
+            q = q.mul(s2).add(one);
+            FloatVector sp = q.mul(s).mul(two);
             lv.max(zero).sub(lv.mul(t)).add(sp).intoArray(loss, so + i);
-            VectorMask<Float> neg = lv.compare(VectorOperators.LT, 0f);
+            VectorMask<Float> neg = lv.compare(VectorOperators.LT, zero);
             one.blend(ex, neg).div(one.add(ex)).sub(t).mul(sc).intoArray(g, go + i);
         }
-        CpuBackend.bceRange(l, lo, x, xo, loss, so, g, go, i, n, scale);
     }
 
     /** Below this |x| tanh uses the odd polynomial, above it 1 - 2 e^-2|x| / (1 + e^-2|x|) (Cephes tanhf). */
