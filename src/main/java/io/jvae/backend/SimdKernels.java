@@ -92,6 +92,8 @@ final class SimdKernels {
      * stores without the store intrinsic (the vectors boxed and copied lane by lane), and training
      * at batch 1024 ran 15-25 % slower for the whole run (docs/architecture.md). The arithmetic
      * is that of exp() and log1p() above, operation for operation (SimdKernelsTest: bit for bit).
+     * Each loop's method is over 325 bytes of bytecode (C2's FreqInlineSize), so C2 compiles the
+     * two apart instead of inlining them back into one caller; keep them that size.
      */
     static void sigmoidBce(float[] l, int lo, float[] x, int xo, float[] loss, int so, float[] g, int go, int n, float scale) {
         int done = expNegAbs(l, lo, g, go, n);
@@ -107,7 +109,6 @@ final class SimdKernels {
         FloatVector e0 = FloatVector.broadcast(S, 1.9875691500e-4f), e1 = FloatVector.broadcast(S, 1.3981999507e-3f);
         FloatVector e2 = FloatVector.broadcast(S, 8.3334519073e-3f), e3 = FloatVector.broadcast(S, 4.1665795894e-2f);
         FloatVector e4 = FloatVector.broadcast(S, 1.6666665459e-1f), e5 = FloatVector.broadcast(S, 5.0000001201e-1f);
-        IntVector bias = IntVector.broadcast(S.withLanes(int.class), 127 - ROUNDER_BITS);
         int i = 0;
         for (int up = S.loopBound(n); i < up; i += S.length()) {
             FloatVector xc = FloatVector.fromArray(S, l, lo + i).abs().neg().max(expMin);
@@ -120,7 +121,7 @@ final class SimdKernels {
             p = p.mul(r).add(e4);
             p = p.mul(r).add(e5);
             p = p.mul(r.mul(r)).add(r).add(one);
-            p.mul(((IntVector) y.reinterpretAsInts()).add(bias).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+            p.mul(((IntVector) y.reinterpretAsInts()).add(127 - ROUNDER_BITS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
                     .intoArray(g, go + i);
         }
         return i;
