@@ -1,0 +1,74 @@
+package io.jvae.backend;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Every Vector API operation of the CPU kernels is compiled by C2 as its intrinsic. When one is
+ * not (an operand whose vector type C2 cannot see as a constant, or a loop so big that the parse
+ * passes C2's node budget and defers the calls), that operation boxes its vectors and runs lane by
+ * lane, 5-10x slower, and nothing else notices: the results are the same bits. This happened to
+ * the loss kernel in one JVM of two (docs/architecture.md). The test trains each kind of model in
+ * a child JVM with C2's inlining log on ({@link IntrinsicsProbe}) and fails on any "failed to
+ * inline (intrinsic)" under io.jvae.backend, except Preconditions.checkIndex, which C2 always
+ * inlines as ordinary code after declining its intrinsic in this position. The cliff it guards
+ * was profile-dependent, so a pass is evidence, not proof; a systematic failure (a non-constant
+ * species, say) fails every time.
+ */
+class IntrinsicsTest {
+    static final String FAILED = "failed to inline (intrinsic)";
+    /** A -XX:+PrintCompilation line of a C2 task: time, id, flags, tier 4, method. */
+    static final String C2_TASK = "^\\s*\\d+\\s+\\d+\\s+[%sbn! ]*4\\s+\\S.*";
+
+    @Test
+    @Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void everyVectorOperationInTheKernelsIsIntrinsified() throws IOException, InterruptedException {
+        Assumptions.assumeTrue(Simd.AVAILABLE, "Vector API module not loaded");
+        String vm = System.getProperty("java.vm.name", "");
+        Assumptions.assumeTrue(vm.contains("HotSpot") || vm.contains("OpenJDK"), "C2's inlining log needs HotSpot, not " + vm);
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-Xmx2g", "-Djvae.threads=" + Parallel.THREADS,
+                "-XX:+UnlockDiagnosticVMOptions", "-XX:+PrintCompilation", "-XX:CompileCommand=quiet",
+                "-XX:CompileCommand=PrintInlining,io.jvae.backend.*::*",
+                "-cp", System.getProperty("java.class.path"), IntrinsicsProbe.class.getName()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "probe did not exit");
+        assertEquals(0, p.exitValue(), () -> "probe failed:\n" + tail(out));
+        assertTrue(out.contains("probe done"), () -> "probe did not finish:\n" + tail(out));
+
+        // the log is live: C2 compiled the kernels and intrinsified their vector operations (the
+        // kernels named are over 325 bytes of bytecode, so C2 compiles them on their own; the
+        // smaller ones are inlined into their callers, whose compilations are checked the same way)
+        for (String kernel : List.of("SimdKernels::expNegAbs", "SimdKernels::bceFromExp", "SimdKernels::addBiasExpNeg2Abs",
+                "SimdKernels::gather8", "SimdKernels::scatterColumn"))
+            assertTrue(out.lines().anyMatch(l -> l.contains(kernel) && l.matches(C2_TASK)),
+                    "C2 (tier 4) never compiled " + kernel + "; the probe does not exercise it");
+        assertTrue(out.contains("VectorSupport::binaryOp (36 bytes)   (intrinsic)"), "no intrinsified vector op in the log");
+
+        // each failure with the C2 compilation it belongs to (the last tier-4 task started before it)
+        List<String> failed = new ArrayList<>();
+        String root = "?";
+        for (String l : out.lines().toList()) {
+            if (l.matches(C2_TASK)) root = l.strip();
+            else if (l.contains(FAILED) && !l.contains("Preconditions::checkIndex")) failed.add(l.strip() + "   in " + root);
+        }
+        assertTrue(failed.isEmpty(), () -> "C2 did not intrinsify " + failed.size() + " vector operation(s):\n"
+                + String.join("\n", failed) + "\n(see docs/architecture.md, CPU element-wise work)");
+    }
+
+    private static String tail(String s) {
+        return s.length() <= 4000 ? s : s.substring(s.length() - 4000);
+    }
+}
