@@ -362,6 +362,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void sigmoidBce(Tensor logits, Tensor x, Tensor loss, Tensor grad, float scale) {
         checkLoss("sigmoidBce", logits, x, loss, grad);
+        // the SIMD kernel parks e^-|l| in grad before it reads logits and x again
+        if (overlaps(grad, logits) || overlaps(grad, x))
+            throw new IllegalArgumentException("sigmoidBce: grad " + grad.shape() + " overlaps logits or x");
         float[] la = arr(logits), xa = arr(x), lsa = arr(loss), ga = arr(grad);
         int lo0 = off(logits), xo = off(x), lso = off(loss), go = off(grad), rows = logits.rows, xCols = x.cols;
         Parallel.forRange(logits.cols, colGrain(rows), (c0, c1) -> {
@@ -561,6 +564,11 @@ public final class CpuBackend implements Backend {
 
     private static void sameSize(String op, Tensor a, Tensor b) {
         if (a.size() != b.size()) throw new IllegalArgumentException(op + ": sizes differ, " + a.shape() + " vs " + b.shape());
+    }
+
+    /** Whether two tensors share any element. */
+    static boolean overlaps(Tensor a, Tensor b) {
+        return a.storage == b.storage && a.offset < b.offset + b.size() && b.offset < a.offset + a.size();
     }
 
     private static void checkLoss(String op, Tensor out, Tensor x, Tensor loss, Tensor grad) {

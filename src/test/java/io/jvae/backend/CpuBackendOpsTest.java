@@ -140,6 +140,12 @@ class CpuBackendOpsTest {
         // |l| up to 1e4: l*t carries float rounding of l*t, ulp(1e4) = 1e-3
         Close.assertAllClose("bce loss", rl, hl, 2e-3, 1e-5);
         Close.assertAllClose("bce grad", rg, host(grad), ATOL, RTOL);
+        // the kernel uses grad as scratch: a grad sharing elements with logits or x is refused
+        Tensor lt = t(l, D, B * J), xt = t(x, D, B);
+        assertThrows(IllegalArgumentException.class, () -> be.sigmoidBce(lt, xt, loss, lt, scale));
+        Tensor both = be.alloc(D, 2 * B * J), left = both.cols(0, B * J), right = both.cols(B * J, B * J);
+        assertThrows(IllegalArgumentException.class, () -> be.sigmoidBce(both.cols(1, B * J), xt, loss, left, scale));
+        be.sigmoidBce(left, xt, loss, right, scale); // same storage, disjoint columns: fine
     }
 
     @Test
