@@ -112,6 +112,7 @@ public interface Backend extends AutoCloseable {
     /**
      * From logits l and targets x in [0,1]: loss = max(l,0) - l x + log1p(exp(-|l|)),
      * grad = (sigmoid(l) - x) * scale. l, loss, grad: (D, B*J); x: (D, B). Kernel: sigmoid_bce.
+     * grad must not overlap l or x (the CPU backend uses it as scratch).
      */
     void sigmoidBce(Tensor logits, Tensor x, Tensor loss, Tensor grad, float scale);
 
