@@ -38,11 +38,14 @@ for r in range(1, int(rounds) + 1):
     jv = list(csv.DictReader(open("%s/jvae%d/metrics.csv" % (tmp, r))))
     tv = [json.loads(l) for l in open("%s/torch%d.jsonl" % (tmp, r)) if l.startswith("{")]
     j, t = st.median(float(e["samples_per_s"]) for e in jv), st.median(e["samples_per_s"] for e in tv)
-    rows.append((r, j, t, j / t, float(jv[-1]["test_loss"]), tv[-1]["test_loss"]))
+    # seconds of training over all epochs, the first included (jvae's JIT warm-up is paid there)
+    js, ts = sum(float(e["seconds"]) for e in jv), sum(e["seconds"] for e in tv)
+    rows.append((r, j, t, j / t, float(jv[-1]["test_loss"]), tv[-1]["test_loss"], js, ts, ts / js))
 print("%s preset, batch %s, %s epochs; PyTorch's best thread setting: %s intra-op, %s OpenBLAS" % (preset, batch, epochs, threads, ob))
-print("| round | jvae samples/s | PyTorch samples/s | ratio | jvae test loss | PyTorch test loss |")
-print("|---|---|---|---|---|---|")
-for r, j, t, q, jl, tl in rows:
-    print("| %d | %.0f | %.0f | %.2fx | %.2f | %.2f |" % (r, j, t, q, jl, tl))
-print("| median | %.0f | %.0f | **%.2fx** | | |" % (st.median(x[1] for x in rows), st.median(x[2] for x in rows), st.median(x[3] for x in rows)))
+print("samples/s: the median over epochs; training s: all epochs summed (jvae's first epoch includes the JIT's warm-up)")
+print("| round | jvae samples/s | PyTorch samples/s | ratio | jvae training s | PyTorch training s | ratio | jvae test loss | PyTorch test loss |")
+print("|---|---|---|---|---|---|---|---|---|")
+for r, j, t, q, jl, tl, js, ts, tq in rows:
+    print("| %d | %.0f | %.0f | %.2fx | %.2f | %.2f | %.2fx | %.2f | %.2f |" % (r, j, t, q, js, ts, tq, jl, tl))
+print("| median | %.0f | %.0f | **%.2fx** | %.2f | %.2f | **%.2fx** | | |" % tuple(st.median(x[i] for x in rows) for i in (1, 2, 3, 6, 7, 8)))
 PY
