@@ -96,22 +96,27 @@ final class SimdKernels {
      * two apart instead of inlining them back into one caller; keep them that size.
      */
     static void sigmoidBce(float[] l, int lo, float[] x, int xo, float[] loss, int so, float[] g, int go, int n, float scale) {
-        int done = expNegAbs(l, lo, g, go, n);
+        int done = expOfScaledAbs(l, lo, -1f, g, go, n);
         bceFromExp(l, lo, x, xo, loss, so, g, go, done, scale);
         CpuBackend.bceRange(l, lo, x, xo, loss, so, g, go, done, n, scale);
     }
 
-    /** g[go + i] = e^(-|l[lo + i]|) over the whole vectors of n; returns how many elements that is. */
-    static int expNegAbs(float[] l, int lo, float[] g, int go, int n) {
-        FloatVector expMin = FloatVector.broadcast(S, EXP_MIN), log2e = FloatVector.broadcast(S, 1.44269504088896341f);
-        FloatVector rounder = FloatVector.broadcast(S, ROUNDER), ln2Hi = FloatVector.broadcast(S, 0.693359375f);
-        FloatVector ln2Lo = FloatVector.broadcast(S, 2.12194440e-4f), one = FloatVector.broadcast(S, 1f);
+    /**
+     * dst[d + i] = e^(f |src[o + i]|) for f < 0 (exp()'s arithmetic; f = -1 or -2 are exact
+     * scalings, so e^(-|x|) is bit for bit exp(x.abs().neg())) over the whole vectors of n;
+     * returns how many elements that is. The first loop of sigmoidBce and of biasTanh.
+     */
+    static int expOfScaledAbs(float[] src, int o, float f, float[] dst, int d, int n) {
+        FloatVector factor = FloatVector.broadcast(S, f), expMin = FloatVector.broadcast(S, EXP_MIN);
+        FloatVector log2e = FloatVector.broadcast(S, 1.44269504088896341f), rounder = FloatVector.broadcast(S, ROUNDER);
+        FloatVector ln2Hi = FloatVector.broadcast(S, 0.693359375f), ln2Lo = FloatVector.broadcast(S, 2.12194440e-4f);
+        FloatVector one = FloatVector.broadcast(S, 1f);
         FloatVector e0 = FloatVector.broadcast(S, 1.9875691500e-4f), e1 = FloatVector.broadcast(S, 1.3981999507e-3f);
         FloatVector e2 = FloatVector.broadcast(S, 8.3334519073e-3f), e3 = FloatVector.broadcast(S, 4.1665795894e-2f);
         FloatVector e4 = FloatVector.broadcast(S, 1.6666665459e-1f), e5 = FloatVector.broadcast(S, 5.0000001201e-1f);
         int i = 0;
         for (int up = S.loopBound(n); i < up; i += S.length()) {
-            FloatVector xc = FloatVector.fromArray(S, l, lo + i).abs().neg().max(expMin);
+            FloatVector xc = FloatVector.fromArray(S, src, o + i).abs().mul(factor).max(expMin);
             FloatVector y = xc.mul(log2e).add(rounder);
             FloatVector kf = y.sub(rounder);
             FloatVector r = xc.sub(kf.mul(ln2Hi)).add(kf.mul(ln2Lo));
@@ -122,7 +127,7 @@ final class SimdKernels {
             p = p.mul(r).add(e5);
             p = p.mul(r.mul(r)).add(r).add(one);
             p.mul(((IntVector) y.reinterpretAsInts()).add(127 - ROUNDER_BITS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
-                    .intoArray(g, go + i);
+                    .intoArray(dst, d + i);
         }
         return i;
     }
@@ -178,13 +183,17 @@ final class SimdKernels {
      * y = tanh(y + b) over one column; {@link #tanh} and {@link #exp} written out (see sigmoidBce):
      * the same loop calling tanh() measured 43 instead of 13 microseconds at 400 x 128 (JMH). Two
      * loops in two methods, for the reason sigmoidBce has two: as one loop, C2 compiled its store
-     * without the intrinsic in 2 of 6 runs of IntrinsicsTest. The first adds the bias and parks
-     * e = e^(-2|x|) in a per-thread scratch column, the second makes tanh from x and e; operation
-     * for operation the arithmetic of tanh() (SimdKernelsTest: bit for bit).
+     * without the intrinsic in 2 of 6 runs of IntrinsicsTest. The bias is added first, then
+     * e = e^(-2|x|) parked in a per-thread scratch column (expOfScaledAbs, shared with
+     * sigmoidBce), then tanh made from x and e; operation for operation the arithmetic of tanh()
+     * (SimdKernelsTest: bit for bit).
      */
     static void biasTanh(float[] y, int o, float[] b, int bo, int n) {
         float[] e = scratch(n);
-        int done = addBiasExpNeg2Abs(y, o, b, bo, e, n);
+        int done = S.loopBound(n);
+        for (int i = 0; i < done; i += S.length())
+            FloatVector.fromArray(S, y, o + i).add(FloatVector.fromArray(S, b, bo + i)).intoArray(y, o + i);
+        expOfScaledAbs(y, o, -2f, e, 0, done);
         tanhFromExp(y, o, e, done);
         for (int i = done; i < n; i++) y[o + i] = FastMath.tanh(y[o + i] + b[bo + i]);
     }
@@ -198,36 +207,7 @@ final class SimdKernels {
         return h[0];
     }
 
-    /** Over the whole vectors of n: y += b, e = e^(-2|y|) (exp()'s arithmetic); returns how many elements that is. */
-    static int addBiasExpNeg2Abs(float[] y, int o, float[] b, int bo, float[] e, int n) {
-        FloatVector expMin = FloatVector.broadcast(S, EXP_MIN), log2e = FloatVector.broadcast(S, 1.44269504088896341f);
-        FloatVector rounder = FloatVector.broadcast(S, ROUNDER), ln2Hi = FloatVector.broadcast(S, 0.693359375f);
-        FloatVector ln2Lo = FloatVector.broadcast(S, 2.12194440e-4f), one = FloatVector.broadcast(S, 1f);
-        FloatVector minusTwo = FloatVector.broadcast(S, -2f);
-        FloatVector e0 = FloatVector.broadcast(S, 1.9875691500e-4f), e1 = FloatVector.broadcast(S, 1.3981999507e-3f);
-        FloatVector e2 = FloatVector.broadcast(S, 8.3334519073e-3f), e3 = FloatVector.broadcast(S, 4.1665795894e-2f);
-        FloatVector e4 = FloatVector.broadcast(S, 1.6666665459e-1f), e5 = FloatVector.broadcast(S, 5.0000001201e-1f);
-        int i = 0;
-        for (int up = S.loopBound(n); i < up; i += S.length()) {
-            FloatVector x = FloatVector.fromArray(S, y, o + i).add(FloatVector.fromArray(S, b, bo + i));
-            x.intoArray(y, o + i);
-            FloatVector xc = x.abs().mul(minusTwo).max(expMin);
-            FloatVector yr = xc.mul(log2e).add(rounder);
-            FloatVector kf = yr.sub(rounder);
-            FloatVector r = xc.sub(kf.mul(ln2Hi)).add(kf.mul(ln2Lo));
-            FloatVector q = r.mul(e0).add(e1);
-            q = q.mul(r).add(e2);
-            q = q.mul(r).add(e3);
-            q = q.mul(r).add(e4);
-            q = q.mul(r).add(e5);
-            q = q.mul(r.mul(r)).add(r).add(one);
-            q.mul(((IntVector) yr.reinterpretAsInts()).add(127 - ROUNDER_BITS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
-                    .intoArray(e, i);
-        }
-        return i;
-    }
-
-    /** y = tanh(y) over [0, n) (whole vectors), with e = e^(-2|y|) from addBiasExpNeg2Abs: tanh()'s arithmetic. */
+    /** y = tanh(y) over [0, n) (whole vectors), with e = e^(-2|y|) from expOfScaledAbs: tanh()'s arithmetic. */
     static void tanhFromExp(float[] y, int o, float[] e, int n) {
         FloatVector one = FloatVector.broadcast(S, 1f), small4 = FloatVector.broadcast(S, TANH_SMALL);
         FloatVector p0 = FloatVector.broadcast(S, -5.70498872745e-3f), p1 = FloatVector.broadcast(S, 2.06390887954e-2f);

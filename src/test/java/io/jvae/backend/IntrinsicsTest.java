@@ -51,7 +51,7 @@ class IntrinsicsTest {
         // the log is live: C2 compiled the kernels and intrinsified their vector operations (the
         // kernels named are over 325 bytes of bytecode, so C2 compiles them on their own; the
         // smaller ones are inlined into their callers, whose compilations are checked the same way)
-        for (String kernel : List.of("SimdKernels::expNegAbs", "SimdKernels::bceFromExp", "SimdKernels::addBiasExpNeg2Abs",
+        for (String kernel : List.of("SimdKernels::expOfScaledAbs", "SimdKernels::bceFromExp",
                 "SimdKernels::gather8", "SimdKernels::scatterColumn"))
             assertTrue(out.lines().anyMatch(l -> l.contains(kernel) && l.matches(C2_TASK)),
                     "C2 (tier 4) never compiled " + kernel + "; the probe does not exercise it");
