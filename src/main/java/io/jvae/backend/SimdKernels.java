@@ -88,7 +88,7 @@ final class SimdKernels {
      * both was too big for C2 to compile reliably: exp and log1p must be written out in the loop
      * (C2 stops inlining helpers that take FloatVector arguments once a loop is big, and the
      * vectors are then boxed on the heap, 5-10x slower), and with both written out the parse sat
-     * at C2's node budget. Depending on the profile, about one JVM in three then compiled the two
+     * at C2's node budget. Depending on the profile, 8 of 17 JVMs checked then compiled the two
      * stores without the store intrinsic (the vectors boxed and copied lane by lane), and training
      * at batch 1024 ran 15-25 % slower for the whole run (docs/architecture.md). The arithmetic
      * is that of exp() and log1p() above, operation for operation (SimdKernelsTest: bit for bit).

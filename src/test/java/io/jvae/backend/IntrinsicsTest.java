@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * not (an operand whose vector type C2 cannot see as a constant, or a loop so big that the parse
  * passes C2's node budget and defers the calls), that operation boxes its vectors and runs lane by
  * lane, 5-10x slower, and nothing else notices: the results are the same bits. This happened to
- * the loss kernel in one JVM of two (docs/architecture.md). The test trains each kind of model in
+ * the loss kernel in 8 of 17 JVMs checked (docs/architecture.md). The test trains each kind of model in
  * a child JVM with C2's inlining log on ({@link IntrinsicsProbe}) and fails on any "failed to
  * inline (intrinsic)" under io.jvae.backend, except Preconditions.checkIndex, which C2 always
  * inlines as ordinary code after declining its intrinsic in this position. The cliff it guards
