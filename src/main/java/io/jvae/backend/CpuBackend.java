@@ -140,7 +140,9 @@ public final class CpuBackend implements Backend {
     public SparseColumns compress(Tensor x, SparseColumns reuse) {
         if (!SPARSE_INPUT || x.size() == 0) return null;
         int rows = x.rows, cols = x.cols;
-        SparseColumns s = reuse != null && reuse.fits(rows, cols) ? reuse : new SparseColumns(rows, cols);
+        SparseColumns s = reuse != null && reuse.fits(rows, cols) ? reuse
+                : spare != null && spare.fits(rows, cols) ? spare : new SparseColumns(rows, cols);
+        spare = null;
         s.source = null;
         float[] xa = arr(x);
         int xo = off(x);
@@ -156,10 +158,20 @@ public final class CpuBackend implements Backend {
         });
         s.cols = cols;
         s.nnz = seen.get(); // every column counted unless the budget was passed
-        if (s.nnz > budget) return null;
+        if (s.nnz > budget) {
+            if (s != reuse) spare = s; // the caller has no arrays to offer next time: keep these
+            return null;
+        }
         s.source = x;
         return s;
     }
+
+    /**
+     * Arrays compress() filled for a batch that proved too dense and nobody holds: a caller whose
+     * batches are all dense never gets arrays back to reuse, so without this each of its steps
+     * would allocate two R x N arrays (6.4 MB at 784 x 1024) only to drop them.
+     */
+    SparseColumns spare;
 
     /** Writes the nonzeros of x[o, o + n) as (index, value) at [dst, ...), indices ascending; returns how many. */
     static int compressColumn(float[] x, int o, int n, int[] idx, float[] val, int dst) {

@@ -71,9 +71,15 @@ class SparseGemmTest {
         Rand r = new Rand(12);
         Tensor x = CpuBackend.wrap(sparse(r, 100, 20, 0.9), 100, 20);
         assertNull(be.compress(x, null), "90 % nonzero: above MAX_DENSITY, so no compressed form");
+        SparseColumns kept = be.spare;
+        assertNotNull(kept, "the arrays filled for the dense batch are kept");
+        assertNull(be.compress(x, null));
+        assertSame(kept, be.spare, "a second dense batch refills them instead of allocating");
         Tensor y = CpuBackend.wrap(sparse(r, 100, 20, 0.1), 100, 20);
         SparseColumns s = be.compress(y, null);
         assertNotNull(s);
+        assertSame(kept, s, "and hands them out for the next sparse batch");
+        assertNull(be.spare, "once, to one holder");
         assertTrue(s.isOf(y) && s.isOf(y.firstCols(20)) && !s.isOf(y.firstCols(19)), "isOf compares storage, offset and shape");
         assertSame(s, be.compress(y.firstCols(10), s), "arrays reused for a batch that fits");
         assertEquals(10, s.cols());
