@@ -150,7 +150,6 @@ final class BenchCommand implements Callable<Integer> {
 
     private Bench.Data benchData(int dim) {
         String d = data.toLowerCase(Locale.ROOT);
-        InvalidInputException.require(examples >= 1, "--examples must be >= 1, got %d", examples);
         switch (d) {
             case "mnist", "auto" -> {
                 if (d.equals("auto") && !io.jvae.data.Mnist.cached()) return Bench.synthetic(dim, examples, Bench.MNIST_DENSITY);
