@@ -55,7 +55,13 @@ public final class CpuBackend implements Backend {
         long n = (long) rows * cols;
         if (n > Integer.MAX_VALUE - 8)
             throw new io.jvae.InvalidInputException("tensor " + rows + "x" + cols + " exceeds the 2^31 elements a Java array holds");
-        return new Tensor(new Floats(new float[(int) n]), 0, rows, cols);
+        LineAlignment.Placement at = LineAlignment.place(n);
+        return new Tensor(new Floats(new float[at.length()]), at.offset(), rows, cols);
+    }
+
+    /** Where large tensors start in their arrays ({@link LineAlignment}), for `jvae info`. */
+    public static String alignment() {
+        return LineAlignment.describe();
     }
 
     /** Wraps an existing array (no copy) as a rows x cols tensor. */

@@ -23,6 +23,7 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("cpu      GEMM: %s%s%n", Gemm.implementation(),
                 Gemm.splits() ? ", one thread per call, large GEMMs split across " + Parallel.THREADS + " jvae threads" : "");
         out.printf("         element-wise work: %d thread(s) (%s), %s%n", Parallel.THREADS, Parallel.THREADS_REASON, io.jvae.backend.Simd.describe());
+        out.printf("         memory: %s%n", io.jvae.backend.CpuBackend.alignment());
         CudaProbe.Result r = CudaProbe.probe();
         if (r.available()) {
             out.printf("cuda     %d device(s), driver CUDA %s%n", r.devices(), r.driverVersion());
