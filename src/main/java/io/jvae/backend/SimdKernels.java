@@ -320,7 +320,7 @@ final class SimdKernels {
     /**
      * CpuBackend.sparseTimes (C = A X, rows [r0, r1)), bit for bit: rows in blocks of up to 8
      * vectors, each block's accumulators in registers. The index range is cut into blocks of
-     * kBlock so that the block's slice of A (rows x kBlock) stays in L1 while every column adds the
+     * kBlock so that the block's slice of A (rows x kBlock) stays in L1/L2 while every column adds the
      * entries that fall in it; a column's partial sums wait in C between index blocks (a float
      * stored and reloaded is exact, so the fma chain is the spec's). cursor: x.cols ints of scratch.
      */
@@ -335,7 +335,7 @@ final class SimdKernels {
                 return;
             }
             int left = (r1 - r) / l, vecs = left >= 8 ? 8 : left >= 4 ? 4 : left;
-            int kBlock = Math.max(16, SparseColumns.L1_FLOATS / (vecs * l));
+            int kBlock = Math.max(16, SparseColumns.BLOCK_FLOATS / (vecs * l));
             for (int j = 0; j < n; j++) cursor[j] = j * stride;
             for (int kb = 0; kb < k; kb += kBlock) {
                 int kEnd = kb + kBlock;
@@ -422,7 +422,7 @@ final class SimdKernels {
      * CpuBackend.timesSparseT (C = A X^T, rows [r0, r1)), bit for bit: for each column j of X, the
      * block's rows of A[:, j] (up to 8 vectors) stay in registers and are added into the columns
      * of C its entries name (load, fma, store). Columns of C are cut into blocks of kBlock so that
-     * the rows x kBlock slice of C being added to stays in L1; within a block j ascends, so every
+     * the rows x kBlock slice of C being added to stays in L1/L2; within a block j ascends, so every
      * element of C sees its terms in the spec's order. cursor: x.cols ints of scratch.
      */
     static void timesSparseT(int r0, int r1, float[] a, int aOff, int lda, SparseColumns x, float[] c, int cOff, int ldc,
@@ -435,7 +435,7 @@ final class SimdKernels {
                 CpuBackend.timesSparseT(r, r1, a, aOff, lda, x, c, cOff, ldc);
                 return;
             }
-            int vecs = blockVectors((r1 - r) / l), w = vecs * l, kBlock = Math.max(16, SparseColumns.L1_FLOATS / w);
+            int vecs = blockVectors((r1 - r) / l), w = vecs * l, kBlock = Math.max(16, SparseColumns.BLOCK_FLOATS / w);
             for (int i = 0; i < k; i++) java.util.Arrays.fill(c, cOff + i * ldc + r, cOff + i * ldc + r + w, 0f);
             for (int j = 0; j < n; j++) cursor[j] = j * stride;
             for (int kb = 0; kb < k; kb += kBlock) {

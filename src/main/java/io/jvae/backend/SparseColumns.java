@@ -21,8 +21,13 @@ public final class SparseColumns {
      */
     public static final double MAX_DENSITY = 0.35;
 
-    /** Floats of A (or of C) a block of the sparse products keeps in L1: 24 KB of a 32 KB L1. */
-    static final int L1_FLOATS = 6 * 1024;
+    /**
+     * Floats of A (or of C) in one block of the sparse products: 64 KB, twice the 32 KB L1. With
+     * the operands on cache lines ({@link LineAlignment}) this measured faster than 24 KB (forward
+     * 0.73 -> 0.57 ms, dW 0.92 -> 0.77 ms for one thread's rows at batch 1024) and than 48 or 96
+     * KB; before, when every vector load straddled two lines, 24 KB was best (bench/RESULTS.md).
+     */
+    static final int BLOCK_FLOATS = 16 * 1024;
 
     final int rows, capacityCols;
     final int[] colNnz, colIdx;
