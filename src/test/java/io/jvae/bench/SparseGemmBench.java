@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The first layer of the pytorch preset (400 x 784) on a batch of MNIST training images (when
  * cached; else synthetic pixels at MNIST's 19 % density): the dense GEMMs against the sparse
- * products over the compressed batch, and the compression itself. Run: bench/jmh.sh SparseGemm
+ * products over the compressed batch, and the compression itself, with W and dW on cache lines and
+ * off them. Run: bench/jmh.sh SparseGemm
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,6 +37,14 @@ import java.util.concurrent.TimeUnit;
 public class SparseGemmBench {
     @Param({"128", "1024"})
     int batch;
+
+    /**
+     * true: W and dW as CpuBackend.alloc places them, on 64-byte lines (when the JVM runs G1);
+     * false: 16 bytes past a line, where a plain float[] of their size used to start, so that every
+     * 16-float load straddles two lines (docs/architecture.md, Memory).
+     */
+    @Param({"true", "false"})
+    boolean aligned;
 
     static final int D = 784, H = 400;
     final Backend be = new CpuBackend();
@@ -56,10 +65,12 @@ public class SparseGemmBench {
         float[] wa = new float[H * D], da = new float[H * batch];
         Philox.uniforms(1, 0, wa, 0, wa.length);
         Philox.uniforms(2, 0, da, 0, da.length);
-        w = CpuBackend.wrap(wa, H, D);
+        int shift = aligned ? 0 : 4;
+        w = be.alloc(H * D + shift, 1).view(shift, H, D);
+        be.upload(wa, 0, w);
         dh = CpuBackend.wrap(da, H, batch);
         h = be.alloc(H, batch);
-        dw = be.alloc(H, D);
+        dw = be.alloc(H * D + shift, 1).view(shift, H, D);
         s = be.compress(x, null);
         if (s == null) throw new IllegalStateException("the batch is not sparse enough to compress (or -Djvae.sparseInput=false)");
     }
