@@ -11,11 +11,11 @@ import java.lang.management.ManagementFactory;
  * (bench/RESULTS.md; the offset of the activations made no difference).
  *
  * <p>How: Java aligns arrays to 8 bytes and does not say where they are, but G1 allocates an
- * array of at least half a region ("humongous") at the start of its own region and does not move
+ * array of more than half a region ("humongous") at the start of its own region and does not move
  * it (JDK 17). Its element e then lies at regionStart + {@link #LEAD_BYTES} + 4e, so element
  * {@link #LEAD} is on a line boundary. A tensor of at least {@link #MIN_BYTES} whose array is
- * humongous, or can be made so by padding it to at most twice its size, gets that array and
- * offset; others (and every tensor under another collector) keep offset 0. Only the speed depends
+ * humongous, or can be made so by padding it to at most twice its size (or by at most 0.1 % of the
+ * heap), gets that array and offset; others (and every tensor under another collector) keep offset 0. Only the speed depends
  * on it. -Djvae.alignTensors=false turns it off (A/B runs).
  */
 final class LineAlignment {
@@ -38,9 +38,9 @@ final class LineAlignment {
         if (!ENABLED || LEAD < 0 || 4 * n < MIN_BYTES) return new Placement((int) n, 0);
         long humongous = Region.HUMONGOUS_BYTES;
         if (humongous <= 0) return new Placement((int) n, 0);
-        long floatsForHumongous = (humongous - LEAD_BYTES + 3) / 4;
-        long length = Math.max(n + LEAD, floatsForHumongous);
-        if (length > 2 * n || length > Integer.MAX_VALUE - 8) return new Placement((int) n, 0);
+        long floatsForHumongous = (humongous - LEAD_BYTES) / 4 + 2; // G1: humongous means strictly more than half a region
+        long length = Math.max(n + LEAD, floatsForHumongous), waste = length - n;
+        if (length > Integer.MAX_VALUE - 8 || (waste > n && waste > Region.SPARE_FLOATS)) return new Placement((int) n, 0);
         return new Placement((int) length, LEAD);
     }
 
@@ -48,7 +48,7 @@ final class LineAlignment {
     static String describe() {
         if (!ENABLED) return "large tensors not line-aligned (-Djvae.alignTensors=false)";
         if (LEAD < 0 || Region.HUMONGOUS_BYTES <= 0) return "large tensors not line-aligned (needs the G1 collector)";
-        long from = Math.max(MIN_BYTES, Region.HUMONGOUS_BYTES / 2);
+        long from = Math.max(MIN_BYTES, Math.min(Region.HUMONGOUS_BYTES / 2, Region.HUMONGOUS_BYTES - 4 * Region.SPARE_FLOATS));
         return String.format(java.util.Locale.ROOT, "tensors from %d KiB on 64-byte lines (G1 region %d MiB)",
                 from / 1024, 2 * Region.HUMONGOUS_BYTES >> 20);
     }
@@ -64,6 +64,13 @@ final class LineAlignment {
     /** Asked of the JVM on the first large allocation only (~15 ms). */
     private static final class Region {
         static final long HUMONGOUS_BYTES = humongousBytes();
+        /**
+         * Padding allowed beyond doubling a tensor: 0.1 % of the heap. Large heaps have large
+         * regions (16 MiB at 30 GiB), where doubling alone would leave the 2.6 MB parameter
+         * buffers of the pytorch preset unaligned; a workspace has a few dozen tensors, so this
+         * costs at most a few percent of the heap.
+         */
+        static final long SPARE_FLOATS = Runtime.getRuntime().maxMemory() / 4 / 1000;
 
         private static long humongousBytes() {
             try {

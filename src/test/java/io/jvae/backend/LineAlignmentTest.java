@@ -3,6 +3,8 @@ package io.jvae.backend;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +24,8 @@ class LineAlignmentTest {
         for (long n : new long[] {70_000, 409_600, 802_816, 5_000_000}) {
             LineAlignment.Placement p = LineAlignment.place(n);
             assertTrue(p.length() >= n + p.offset(), "the tensor fits after its offset");
-            assertTrue(p.length() <= 2 * n, "padding at most doubles a tensor");
+            long spare = Runtime.getRuntime().maxMemory() / 4 / 1000;
+            assertTrue(p.length() <= 2 * n || p.length() - n <= spare, "padding at most doubles a tensor or takes 0.1 % of the heap");
             if (p.offset() != 0) {
                 assertEquals(LineAlignment.LEAD, p.offset());
                 assertEquals(0, (LineAlignment.LEAD_BYTES + 4 * p.offset()) % 64, "element offset is on a line when element -LEAD_BYTES is");
@@ -41,16 +44,19 @@ class LineAlignmentTest {
 
     /**
      * In a child JVM with G1 and uncompressed references (so an address can be read), every tensor
-     * the rules place is on a line after two full GCs; -Xmx1g makes G1's regions 1 MiB, so tensors
-     * from 256 KiB are placed (the 400 x 100 one, 160 KB, is not).
+     * the rules place is on a line after two full GCs. -Xmx1g makes G1's regions 1 MiB, -Xmx30g
+     * 16 MiB (where the 2.6 MB parameter buffer of the pytorch preset needs the 0.1 %-of-heap
+     * allowance); in both, tensors from 256 KiB are placed (the 400 x 100 one, 160 KB, is not).
+     * The heap is reserved, not used: the probe allocates some 30 MB.
      */
-    @Test
+    @ParameterizedTest
+    @ValueSource(strings = {"-Xmx1g", "-Xmx30g"})
     @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-    void placedTensorsStartOnALineInTheHeap() throws IOException, InterruptedException {
+    void placedTensorsStartOnALineInTheHeap(String heap) throws IOException, InterruptedException {
         String vm = System.getProperty("java.vm.name", "");
         Assumptions.assumeTrue(vm.contains("HotSpot") || vm.contains("OpenJDK"), "G1 regions are HotSpot's, not " + vm);
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-Xmx1g", "-XX:+UseG1GC", "-XX:-UseCompressedOops",
+                "--add-modules", "jdk.incubator.vector", heap, "-XX:+UseG1GC", "-XX:-UseCompressedOops",
                 "-cp", System.getProperty("java.class.path"), LineAlignmentProbe.class.getName());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
