@@ -89,8 +89,9 @@ final class BenchCommand implements Callable<Integer> {
         if (!json) {
             out.printf(Locale.ROOT, "model %s, %s %s lr %s, J=%d; %d warm-up steps, %d x %d timed steps%n", mc.summary(),
                     tc.optimizer().name().toLowerCase(Locale.ROOT), tc.l2() > 0 ? "+L2" : "", tc.lr(), tc.samples(), warmup, repeats, steps);
-            out.printf(Locale.ROOT, "cpu: %d cores, %s; sgemm ceiling (1024^3, measured now) %.1f GFLOP/s; Java %s%n",
-                    Runtime.getRuntime().availableProcessors(), Gemm.implementation(), ceiling, System.getProperty("java.version"));
+            out.printf(Locale.ROOT, "cpu: %d cores, %s; sgemm ceiling (1024^3, measured now) %.1f GFLOP/s; Java %s; %s%n",
+                    Runtime.getRuntime().availableProcessors(), Gemm.implementation(), ceiling, System.getProperty("java.version"),
+                    io.jvae.backend.CpuBackend.alignment());
             out.printf(Locale.ROOT, "data: %s, %.1f %% nonzero; cpu first layer: %s; GEMM GFLOP/s counts the FLOPs executed, "
                     + "dense-equivalent GFLOP/s those of the dense GEMMs the step replaces%n",
                     bd.description(), 100 * density, cpuDensity < 1 ? "sparse (only the nonzero pixels; -Djvae.sparseInput=false: dense)"
@@ -127,6 +128,7 @@ final class BenchCommand implements Callable<Integer> {
                     m.put("data", bd.description());
                     m.put("data_density", density);
                     m.put("sparse_first_layer", bn.equals("cpu") && cpuDensity < 1);
+                    if (bn.equals("cpu")) m.put("cpu_memory", io.jvae.backend.CpuBackend.alignment());
                     if (!bn.equals("cpu") && base != null) m.put("ratio_vs_cpu", r.samplesPerSecond() / base);
                     if (r.profile() != null) {
                         Map<String, Object> p = new LinkedHashMap<>();

@@ -193,6 +193,7 @@ class CliTest {
             assertTrue(shapes.containsAll(java.util.List.of("NN 400x16x784" + first, "NN 784x16x400", "NT 784x400x16", "NT 400x784x16" + first)), shapes.toString());
             assertFalse(shapes.contains("TN 784x16x400"), "no gradient for the input: " + shapes);
             assertTrue(out.contains(data.equals("dense") ? "cpu first layer: dense" : "cpu first layer: sparse"), out);
+            assertTrue(out.contains("on 64-byte lines") || out.contains("not line-aligned"), "the header says where tensors lie: " + out);
         }
         assertEquals(2, run("bench", "--data", "noise").code(), "an unknown --data is refused");
     }
