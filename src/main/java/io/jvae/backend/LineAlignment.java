@@ -7,16 +7,16 @@ import java.lang.management.ManagementFactory;
  *
  * <p>Why: a 16-float vector load that straddles two cache lines costs two. The sparse first
  * layer's kernels load a column of W (forward) or of dW (backward) per multiply-add, and ran
- * 25–28 % faster with W and dW on line boundaries than at the 16-byte offset they had before
+ * 25–30 % faster with W and dW on line boundaries than at the 16-byte offset they had before
  * (bench/RESULTS.md; the offset of the activations made no difference).
  *
  * <p>How: Java aligns arrays to 8 bytes and does not say where they are, but G1 allocates an
  * array of more than half a region ("humongous") at the start of its own region and does not move
  * it (JDK 17). Its element e then lies at regionStart + {@link #LEAD_BYTES} + 4e, so element
  * {@link #LEAD} is on a line boundary. A tensor of at least {@link #MIN_BYTES} whose array is
- * humongous, or can be made so by padding it to at most twice its size (or by at most 0.1 % of the
- * heap), gets that array and offset; others (and every tensor under another collector) keep offset 0. Only the speed depends
- * on it. -Djvae.alignTensors=false turns it off (A/B runs).
+ * humongous, or can be made so by padding it to at most twice its size or by at most 0.1 % of the
+ * heap, gets that array and offset; others, and every tensor under another collector, keep
+ * offset 0. Only the speed depends on it. -Djvae.alignTensors=false turns it off (A/B runs).
  */
 final class LineAlignment {
     private LineAlignment() {}
@@ -44,7 +44,7 @@ final class LineAlignment {
         return new Placement((int) length, LEAD);
     }
 
-    /** "64-byte aligned (G1 region 4 MiB)" or why not, for `jvae info`. */
+    /** "tensors from 256 KiB on 64-byte lines (G1 region 4 MiB)" or why not, for `jvae info` and `jvae bench`. */
     static String describe() {
         if (!ENABLED) return "large tensors not line-aligned (-Djvae.alignTensors=false)";
         if (LEAD < 0 || Region.HUMONGOUS_BYTES <= 0) return "large tensors not line-aligned (needs the G1 collector)";
