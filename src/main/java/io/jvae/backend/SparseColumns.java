@@ -15,9 +15,10 @@ package io.jvae.backend;
  */
 public final class SparseColumns {
     /**
-     * Above this share of nonzeros the dense GEMM is faster: the sparse products reach about 40 %
-     * of the FMA rate of a blocked GEMM (they load a column of A or C per nonzero), measured on the
-     * first layer of the pytorch preset (bench/RESULTS.md).
+     * Above this share of nonzeros the dense GEMM is faster: the sparse products reach 30-40 % of
+     * the FMA rate of a blocked GEMM with their operands off cache lines and 40-56 % on them (they
+     * load a column of A or C per nonzero), measured on the first layer of the pytorch preset
+     * (bench/RESULTS.md); 0.35 keeps a margin below the break-even of the aligned case.
      */
     public static final double MAX_DENSITY = 0.35;
 
