@@ -24,6 +24,13 @@ import static org.junit.jupiter.api.Assertions.*;
  * inlines as ordinary code after declining its intrinsic in this position. The cliff it guards
  * was profile-dependent, so a pass is evidence, not proof; a systematic failure (a non-constant
  * species, say) fails every time.
+ *
+ * <p>On-stack-replacement compilations (flag %) are not held to this: C2 enters them in the middle
+ * of a loop with the vectors of the interpreter's frame, whose static type (FloatVector) is not
+ * the exact class the intrinsics need, so their stores can fail to intrinsify (seen in 2 of 12
+ * runs for gather8, whose loop runs longer since the 64 KB blocks). OSR code only finishes loop
+ * invocations that were running while C2 worked; every call after the standard compilation runs
+ * that, which is checked, and each named kernel must have one.
  */
 class IntrinsicsTest {
     static final String FAILED = "failed to inline (intrinsic)";
@@ -53,19 +60,35 @@ class IntrinsicsTest {
         // smaller ones are inlined into their callers, whose compilations are checked the same way)
         for (String kernel : List.of("SimdKernels::expOfScaledAbs", "SimdKernels::bceFromExp",
                 "SimdKernels::gather8", "SimdKernels::scatterColumn"))
-            assertTrue(out.lines().anyMatch(l -> l.contains(kernel) && l.matches(C2_TASK)),
-                    "C2 (tier 4) never compiled " + kernel + "; the probe does not exercise it");
+            assertTrue(out.lines().anyMatch(l -> l.contains(kernel) && isC2Start(l) && !isOsr(l)),
+                    "C2 (tier 4) never compiled " + kernel + " (other than on stack replacement); the probe does not exercise it");
         assertTrue(out.contains("VectorSupport::binaryOp (36 bytes)   (intrinsic)"), "no intrinsified vector op in the log");
 
-        // each failure with the C2 compilation it belongs to (the last tier-4 task started before it)
+        // each failure with the C2 compilation it belongs to: the last tier-4 task started before it
+        // (C2 prints a compilation's inlining tree when it is done; "made not entrant" lines are
+        // events of older compilations, not starts)
         List<String> failed = new ArrayList<>();
         String root = "?";
+        int osrFailures = 0;
         for (String l : out.lines().toList()) {
-            if (l.matches(C2_TASK)) root = l.strip();
-            else if (l.contains(FAILED) && !l.contains("Preconditions::checkIndex")) failed.add(l.strip() + "   in " + root);
+            if (isC2Start(l)) root = l.strip();
+            else if (l.contains(FAILED) && !l.contains("Preconditions::checkIndex")) {
+                if (isOsr(root)) osrFailures++;
+                else failed.add(l.strip() + "   in " + root);
+            }
         }
+        if (osrFailures > 0) System.out.println("IntrinsicsTest: " + osrFailures + " failed intrinsic(s) in OSR compilations, not counted");
         assertTrue(failed.isEmpty(), () -> "C2 did not intrinsify " + failed.size() + " vector operation(s):\n"
                 + String.join("\n", failed) + "\n(see docs/architecture.md, CPU element-wise work)");
+    }
+
+    static boolean isC2Start(String l) {
+        return l.matches(C2_TASK) && !l.contains("made not entrant") && !l.contains("made zombie");
+    }
+
+    /** An on-stack-replacement task: '%' among the flags, "@ bci" after the method. */
+    static boolean isOsr(String task) {
+        return task.matches("^\\s*\\d+\\s+\\d+\\s+[sbn! ]*%.*");
     }
 
     private static String tail(String s) {
