@@ -28,6 +28,22 @@ public interface Backend extends AutoCloseable {
     /** dst = src[srcOff .. srcOff + dst.size()). */
     void upload(float[] src, int srcOff, Tensor dst);
 
+    /**
+     * A rows x cols tensor of host's first rows * cols floats, for data the backend only reads (a
+     * data set). A backend that computes on host arrays may use host itself instead of a copy
+     * ({@link #sharesHostArrays}); the caller then must not change host while the tensor is in use.
+     */
+    default Tensor constant(float[] host, int rows, int cols) {
+        Tensor t = alloc(rows, cols);
+        upload(host, 0, t);
+        return t;
+    }
+
+    /** Whether {@link #constant} uses the host array itself (no copy, no memory of its own). */
+    default boolean sharesHostArrays() {
+        return false;
+    }
+
     /** dst[dstOff ..] = src; waits for pending work that writes src. */
     void download(Tensor src, float[] dst, int dstOff);
 

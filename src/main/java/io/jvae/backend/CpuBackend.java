@@ -59,6 +59,19 @@ public final class CpuBackend implements Backend {
         return new Tensor(new Floats(new float[at.length()]), at.offset(), rows, cols);
     }
 
+    /** The array itself, no copy: the data sets of a run are not held twice on the heap. */
+    @Override
+    public Tensor constant(float[] host, int rows, int cols) {
+        if ((long) rows * cols > host.length)
+            throw new IllegalArgumentException("constant: " + rows + "x" + cols + " from " + host.length + " floats");
+        return wrap(host, rows, cols);
+    }
+
+    @Override
+    public boolean sharesHostArrays() {
+        return true;
+    }
+
     /** Where large tensors start in their arrays ({@link LineAlignment}), for `jvae info`. */
     public static String alignment() {
         return LineAlignment.describe();

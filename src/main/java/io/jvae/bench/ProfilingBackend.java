@@ -79,6 +79,8 @@ public final class ProfilingBackend implements Backend {
     @Override public String name() { return be.name(); }
     @Override public String describe() { return be.describe() + " (profiled)"; }
     @Override public Tensor alloc(int rows, int cols) { return be.alloc(rows, cols); }
+    @Override public Tensor constant(float[] host, int rows, int cols) { long t = t0(); Tensor c = be.constant(host, rows, cols); end(Phase.DATA, t); return c; }
+    @Override public boolean sharesHostArrays() { return be.sharesHostArrays(); }
     @Override public Indices allocIndices(int n) { return be.allocIndices(n); }
     @Override public void upload(float[] src, int srcOff, Tensor dst) { long t = t0(); be.upload(src, srcOff, dst); end(Phase.DATA, t); }
     @Override public void download(Tensor src, float[] dst, int dstOff) { long t = t0(); be.download(src, dst, dstOff); end(Phase.DATA, t); }

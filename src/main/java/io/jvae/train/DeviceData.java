@@ -5,7 +5,11 @@ import io.jvae.backend.Indices;
 import io.jvae.backend.Tensor;
 import io.jvae.data.Dataset;
 
-/** A dataset uploaded once to the backend: x (D, N), one-hot labels (C, N) when needed, and indices 0..N-1. */
+/**
+ * A dataset uploaded once to the backend: x (D, N), one-hot labels (C, N) when needed, and indices
+ * 0..N-1. On the CPU x is the dataset's own array ({@link Backend#constant}), so it must not change
+ * while this is in use.
+ */
 public final class DeviceData {
     public final Dataset host;
     public final Tensor x;        // (D, N)
@@ -14,16 +18,14 @@ public final class DeviceData {
 
     public DeviceData(Backend be, Dataset d, int classes) {
         this.host = d;
-        this.x = be.alloc(d.dim(), d.n());
-        be.upload(d.x(), 0, x);
+        this.x = be.constant(d.x(), d.dim(), d.n());
         if (classes > 0) {
             io.jvae.InvalidInputException.require(d.labels() != null, "%s: a conditional model needs labels", d.name());
             for (int l : d.labels())
                 io.jvae.InvalidInputException.require(l < classes, "%s: label %d but the model has %d classes", d.name(), l, classes);
             float[] oh = new float[classes * d.n()];
             for (int i = 0; i < d.n(); i++) oh[i * classes + d.labels()[i]] = 1f;
-            this.oneHot = be.alloc(classes, d.n());
-            be.upload(oh, 0, oneHot);
+            this.oneHot = be.constant(oh, classes, d.n());
         } else {
             this.oneHot = null;
         }

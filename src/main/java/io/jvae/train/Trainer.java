@@ -82,7 +82,7 @@ public final class Trainer {
     public Result run(boolean resume) {
         prepareOutDir();
         int batch = Math.min(tc.batch(), Math.max(train.n(), test.n()));
-        double need = MemoryPlan.trainingBytes(mc, tc, batch, train.n(), test.n());
+        double need = MemoryPlan.trainingBytes(mc, tc, batch, train.n(), test.n(), be.sharesHostArrays());
         MemoryPlan.checkFor(be, need, "training " + mc.summary() + " at batch " + batch);
         Vae vae = new Vae(be, mc);
         vae.workspace(batch, tc.samples());

@@ -172,6 +172,27 @@ class TrainerTest {
     }
 
     @Test
+    void theCpuTrainsOnTheDatasetsOwnArrays() {
+        // no second copy of the data on the heap: the tensor is the array (a change to it shows)
+        CpuBackend be = new CpuBackend();
+        float[] x = new float[6 * 4];
+        Dataset d = new Dataset("four", x, 6, 4, new int[] {0, 1, 2, 1}, 3);
+        DeviceData dd = new DeviceData(be, d, 3);
+        x[7] = 0.25f;
+        float[] back = new float[x.length];
+        be.download(dd.x, back, 0);
+        assertEquals(0.25f, back[7], "x shares the dataset's array");
+        float[] oh = new float[3 * 4];
+        be.download(dd.oneHot, oh, 0);
+        assertArrayEquals(new float[] {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0}, oh);
+        // and the up-front memory check counts the data only for a backend that copies it
+        TrainConfig t = tc(1, 0, 1e-3f);
+        double copied = MemoryPlan.trainingBytes(MODEL, t, 16, 60000, 10000, false);
+        double shared = MemoryPlan.trainingBytes(MODEL, t, 16, 60000, 10000, true);
+        assertEquals(4.0 * MODEL.inputDim() * 70000, copied - shared, 1e-3);
+    }
+
+    @Test
     void deviceMemoryCheckNamesTheNumbers() {
         MemoryPlan.checkDevice(1e9, new long[] {4L << 30, 8L << 30}, "cuda:0", "training"); // fits
         io.jvae.InvalidInputException e = assertThrows(io.jvae.InvalidInputException.class,
