@@ -146,8 +146,14 @@ public final class CpuBackend implements Backend {
         float[] xa = arr(x), ya = arr(y);
         int xo = off(x), yo = off(y);
         Parallel.forRange(x.size(), (lo, hi) -> {
-            for (int i = lo; i < hi; i++) ya[yo + i] += alpha * xa[xo + i];
+            if (Simd.AVAILABLE) SimdKernels.axpy(ya, yo, xa, xo, lo, hi, alpha);
+            else axpyRange(ya, yo, xa, xo, lo, hi, alpha);
         });
+    }
+
+    /** The spec over [lo, hi): y += alpha x (C2 does not vectorize it: x and y may be one array at other offsets). */
+    static void axpyRange(float[] ya, int yo, float[] xa, int xo, int lo, int hi, float alpha) {
+        for (int i = lo; i < hi; i++) ya[yo + i] += alpha * xa[xo + i];
     }
 
     // ---- sparse input ----

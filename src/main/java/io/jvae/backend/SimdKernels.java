@@ -288,6 +288,15 @@ final class SimdKernels {
         }
         CpuBackend.rmspropRange(p, po, g, go, ms, so, i, hi, lr, rho, eps);
     }
+    /** CpuBackend.axpyRange over [lo, hi): y += alpha x, a product then a sum (no fma), as the scalar loop. */
+    static void axpy(float[] y, int yo, float[] x, int xo, int lo, int hi, float alpha) {
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        int i = lo;
+        for (int up = lo + S.loopBound(hi - lo); i < up; i += S.length())
+            FloatVector.fromArray(S, y, yo + i).add(va.mul(FloatVector.fromArray(S, x, xo + i))).intoArray(y, yo + i);
+        CpuBackend.axpyRange(y, yo, x, xo, i, hi, alpha);
+    }
+
     // ---- sparse input (CpuBackend.compress, CpuBackend.gemmSparse) ----
 
     /** CpuBackend.compressColumn, skipping runs of L zeros with one vector compare (MNIST's borders). */

@@ -131,6 +131,10 @@ class SimdKernelsTest {
         SimdKernels.rmsprop(p, 0, g, 0, s1, 0, 0, n, 1e-3f, 0.9f, 1e-7f);
         CpuBackend.rmspropRange(q, 0, g, 0, s2, 0, 0, n, 1e-3f, 0.9f, 1e-7f);
         assertArrayEquals(q, p, "rmsprop p");
+        float[] y1 = v.clone(), y2 = v.clone();
+        SimdKernels.axpy(y1, 0, g, 1, 0, n - 1, -2e-4f);
+        CpuBackend.axpyRange(y2, 0, g, 1, 0, n - 1, -2e-4f);
+        assertArrayEquals(y2, y1, "axpy");
         float[] l = new float[n], t = new float[n], a = new float[n], b = new float[n], ga = new float[n], gb = new float[n];
         Philox.normals(4, 0, l, 0, n);
         Philox.uniforms(5, 0, t, 0, n);
