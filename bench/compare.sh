@@ -5,7 +5,8 @@
 # First PyTorch tries every thread setting (bench/pytorch_vae.py --sweep) and keeps its best;
 # then `rounds` times: jvae as shipped, then PyTorch with that best setting, back to back. A
 # shared machine drifts by tens of percent over minutes, so each round gives a ratio of two runs
-# made under the same conditions, and the summary is the median of those ratios.
+# made under the same conditions, and the summary is the median of those ratios. Round r trains
+# both with seed r, so the test losses compare over `rounds` seeds (mean and sd), not one.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 preset="${1:-pytorch}"; batch="${2:-128}"; epochs="${3:-3}"; rounds="${4:-3}"
@@ -25,10 +26,10 @@ echo "== PyTorch, sweeping thread settings ($preset, batch $batch, $epochs epoch
 read -r threads ob < <("$py" -c 'import json,sys; b=[json.loads(l)["best"] for l in open(sys.argv[1]) if l.startswith("{\"best\"")][0]; print(b["threads"], b["openblas_threads"])' "$tmp/sweep.jsonl")
 for r in $(seq "$rounds"); do
   echo "== round $r/$rounds: jvae" >&2
-  "$root/jvae" train --preset "$preset" --batch "$batch" --epochs "$epochs" --out "$tmp/jvae$r" --no-progress --device cpu 2>/dev/null >&2
+  "$root/jvae" train --preset "$preset" --batch "$batch" --epochs "$epochs" --seed "$r" --out "$tmp/jvae$r" --no-progress --device cpu 2>/dev/null >&2
   echo "== round $r/$rounds: PyTorch, $threads intra-op thread(s), $ob OpenBLAS thread(s)" >&2
   OPENBLAS_NUM_THREADS="$ob" OMP_NUM_THREADS="$ob" "$py" "$root/bench/pytorch_vae.py" --preset "$preset" --batch "$batch" \
-    --epochs "$epochs" --threads "$threads" | tee "$tmp/torch$r.jsonl" >&2
+    --epochs "$epochs" --threads "$threads" --seed "$r" | tee "$tmp/torch$r.jsonl" >&2
 done
 "$py" - "$tmp" "$preset" "$batch" "$epochs" "$rounds" "$threads" "$ob" <<'PY'
 import csv, json, sys, statistics as st
@@ -43,9 +44,13 @@ for r in range(1, int(rounds) + 1):
     rows.append((r, j, t, j / t, float(jv[-1]["test_loss"]), tv[-1]["test_loss"], js, ts, ts / js))
 print("%s preset, batch %s, %s epochs; PyTorch's best thread setting: %s intra-op, %s OpenBLAS" % (preset, batch, epochs, threads, ob))
 print("samples/s: the median over epochs; training s: all epochs summed (jvae's first epoch includes the JIT's warm-up)")
-print("| round | jvae samples/s | PyTorch samples/s | ratio | jvae training s | PyTorch training s | ratio | jvae test loss | PyTorch test loss |")
+print("| round (= seed) | jvae samples/s | PyTorch samples/s | ratio | jvae training s | PyTorch training s | ratio | jvae test loss | PyTorch test loss |")
 print("|---|---|---|---|---|---|---|---|---|")
 for r, j, t, q, jl, tl, js, ts, tq in rows:
     print("| %d | %.0f | %.0f | %.2fx | %.2f | %.2f | %.2fx | %.2f | %.2f |" % (r, j, t, q, js, ts, tq, jl, tl))
 print("| median | %.0f | %.0f | **%.2fx** | %.2f | %.2f | **%.2fx** | | |" % tuple(st.median(x[i] for x in rows) for i in (1, 2, 3, 6, 7, 8)))
+jl, tl = [x[4] for x in rows], [x[5] for x in rows]
+sd = lambda v: st.stdev(v) if len(v) > 1 else float("nan")
+print("test loss after %s epochs over seeds 1-%d: jvae %.2f (sd %.2f), PyTorch %.2f (sd %.2f), difference %+.2f nat"
+      % (epochs, len(rows), st.mean(jl), sd(jl), st.mean(tl), sd(tl), st.mean(jl) - st.mean(tl)))
 PY
