@@ -288,6 +288,7 @@ final class SimdKernels {
         }
         CpuBackend.rmspropRange(p, po, g, go, ms, so, i, hi, lr, rho, eps);
     }
+
     /** CpuBackend.axpyRange over [lo, hi): y += alpha x, a product then a sum (no fma), as the scalar loop. */
     static void axpy(float[] y, int yo, float[] x, int xo, int lo, int hi, float alpha) {
         FloatVector va = FloatVector.broadcast(S, alpha);

@@ -72,10 +72,15 @@ public final class Bench {
         vae.workspace(batch, tc.samples());
         Optimizer opt = new Optimizer(vae, tc);
         int n = Math.max(data.n(), batch);
-        Tensor dataT = use.alloc(mc.inputDim(), n);
-        for (int at = 0; at < n; at += data.n()) { // fewer examples than a batch: repeated
-            int cols = Math.min(data.n(), n - at);
-            use.upload(data.x(), 0, dataT.cols(at, cols));
+        Tensor dataT;
+        if (data.n() >= batch) {
+            dataT = use.constant(data.x(), mc.inputDim(), n); // as training's DeviceData: on the CPU the array itself
+        } else {
+            dataT = use.alloc(mc.inputDim(), n);
+            for (int at = 0; at < n; at += data.n()) { // fewer examples than a batch: repeated
+                int cols = Math.min(data.n(), n - at);
+                use.upload(data.x(), 0, dataT.cols(at, cols));
+            }
         }
         Tensor oneHot = mc.conditional() ? use.alloc(mc.classes(), n) : null;
         if (oneHot != null) {

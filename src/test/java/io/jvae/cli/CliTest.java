@@ -196,6 +196,11 @@ class CliTest {
             assertTrue(out.contains("on 64-byte lines") || out.contains("not line-aligned"), "the header says where tensors lie: " + out);
         }
         assertEquals(2, run("bench", "--data", "noise").code(), "an unknown --data is refused");
+        // fewer examples than a batch: repeated on the backend (the larger set is used in place)
+        Run few = run("bench", "--preset", "pytorch", "--batches", "16", "--steps", "2", "--warmup-steps", "1", "--repeats", "1",
+                "--data", "synthetic", "--examples", "5", "--devices", "cpu");
+        assertEquals(0, few.code(), few.err() + few.out());
+        assertTrue(few.out().contains("| cpu | 16 |"), few.out());
     }
 
     @Test
