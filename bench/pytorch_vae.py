@@ -13,9 +13,10 @@ Prints one JSON object per epoch and a final {"best": ...} line.
 import argparse, gzip, json, os, struct, subprocess, sys, time
 
 PRESETS = {
-    # hidden, latent, activation, optimizer, lr, batch, epochs, l2
-    "pytorch": dict(hidden=400, latent=20, act="relu", opt="adam", lr=1e-3, batch=128, epochs=10, l2=0.0),
-    "seed": dict(hidden=256, latent=2, act="tanh", opt="rmsprop", lr=1e-3, batch=100, epochs=50, l2=1e-4),
+    # hidden, latent, activation, optimizer, lr, batch, epochs, l2, init (torch: nn.Linear's default;
+    # glorot: Keras' Dense, Glorot-uniform weights and zero biases, as jvae's Init.GLOROT)
+    "pytorch": dict(hidden=400, latent=20, act="relu", opt="adam", lr=1e-3, batch=128, epochs=10, l2=0.0, init="torch"),
+    "seed": dict(hidden=256, latent=2, act="tanh", opt="rmsprop", lr=1e-3, batch=100, epochs=50, l2=1e-4, init="glorot"),
 }
 
 
@@ -48,7 +49,7 @@ def run(args):
     p = PRESETS[args.preset]
     batch = args.batch or p["batch"]
     act = nn.ReLU if p["act"] == "relu" else nn.Tanh
-    h, L = p["hidden"], p["latent"]
+    h, L = p["hidden"], args.latent or p["latent"]
 
     class VAE(nn.Module):
         def __init__(self):
@@ -69,6 +70,11 @@ def run(args):
         return rec, kl
 
     model = VAE()
+    if p["init"] == "glorot":
+        for m in model.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
     if p["opt"] == "adam":
         opt = torch.optim.Adam(model.parameters(), lr=p["lr"])
     else:
@@ -119,6 +125,7 @@ def sweep(args):
             env = dict(os.environ, OPENBLAS_NUM_THREADS=str(ob), OMP_NUM_THREADS=str(ob))
             cmd = [sys.executable, __file__, "--preset", args.preset, "--threads", str(t), "--data", args.data,
                    "--seed", str(args.seed)] + (["--epochs", str(args.epochs)] if args.epochs else []) + \
+                  (["--latent", str(args.latent)] if args.latent else []) + \
                   (["--batch", str(args.batch)] if args.batch else [])
             out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
             rows = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
@@ -135,6 +142,7 @@ if __name__ == "__main__":
     ap.add_argument("--preset", default="pytorch", choices=sorted(PRESETS))
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--batch", type=int)
+    ap.add_argument("--latent", type=int, help="latent size (default: the preset's)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", default=os.environ.get("JVAE_DATA", os.path.expanduser("~/.cache/jvae/mnist")))
