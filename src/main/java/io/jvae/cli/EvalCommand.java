@@ -52,12 +52,17 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--iw-chunk", defaultValue = "100", description = "samples per pass for --iw (memory: batch x chunk decoder columns). Default: ${DEFAULT-VALUE}")
     int iwChunk;
 
+    @Option(names = "--l2", description = "also print the loss plus the L2 penalty l2 * sum W^2 (weights, not biases), "
+            + "which is what Keras reports as val_loss for a model trained with kernel_regularizer=l2(l2); the seed preset's is 1e-4")
+    Float l2;
+
     @Option(names = "--count", description = "only the first N examples")
     Integer count;
 
     @Override
     public Integer call() {
         InvalidInputException.require(batch > 0, "--batch must be > 0, got %d", batch);
+        InvalidInputException.require(l2 == null || (Float.isFinite(l2) && l2 >= 0), "--l2 must be >= 0, got %s", l2);
         InvalidInputException.require(split.equals("test") || split.equals("train"), "--split must be test or train, got '%s'", split);
         var out = spec.commandLine().getOut();
         try (Backend be = Devices.open(device, System.err)) {
@@ -85,6 +90,11 @@ final class EvalCommand implements Callable<Integer> {
             Losses l = new Evaluator(vae).evaluate(dd, seed, false);
             out.printf(Locale.ROOT, "model  %s%n", vae.cfg.summary());
             out.printf(Locale.ROOT, "%s   %d examples: loss %.4f  (reconstruction %.4f + KL %.4f) nats/example%n", split, d.n(), l.loss(), l.recon(), l.kl());
+            if (l2 != null) {
+                double sq = vae.sumOfSquaredWeights();
+                out.printf(Locale.ROOT, "with L2  loss + %s * sum W^2 = %.4f (penalty %.4f, sum W^2 %.4f), as Keras' val_loss%n",
+                        new java.math.BigDecimal(Float.toString(l2)).stripTrailingZeros().toPlainString(), l.loss() + l2 * sq, l2 * sq, sq);
+            }
             ImportanceSampling.Units u = ImportanceSampling.units(vae, dd, d.n());
             StringBuilder kl = new StringBuilder();
             for (double v : u.klPerDim()) kl.append(String.format(Locale.ROOT, " %.2f", v));

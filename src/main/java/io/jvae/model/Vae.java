@@ -123,6 +123,19 @@ public final class Vae {
         return params.entries.stream().filter(Params.Entry::weight).toList();
     }
 
+    /**
+     * Sum of the squared weights (biases excluded), in double: l2 times this is the L2 penalty that
+     * Keras' kernel_regularizer adds to the loss it trains on and to the val_loss it reports.
+     */
+    public double sumOfSquaredWeights() {
+        float[] h = new float[params.total];
+        be.download(params.values, h, 0);
+        double s = 0;
+        for (Params.Entry e : weights())
+            for (int i = (int) e.offset(), end = i + e.size(); i < end; i++) s += (double) h[i] * h[i];
+        return s;
+    }
+
     // ---- workspace ----
 
     /** Allocates every buffer of a step for batches of up to maxBatch inputs and J samples each. */

@@ -65,6 +65,22 @@ class CliTest {
         Run e = run("eval", out.resolve("model.safetensors").toString(), "--data", data.toString(), "--device", "cpu");
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().matches("(?s).*test\\s+60 examples: loss \\d+\\.\\d+.*"), e.out());
+        // --l2: the loss plus l2 * sum W^2 over the weights of the checkpoint (biases excluded), as Keras' val_loss
+        Run k = run("eval", out.resolve("model.safetensors").toString(), "--data", data.toString(), "--device", "cpu", "--l2", "0.001");
+        assertEquals(0, k.code(), k.err());
+        java.util.regex.Matcher lm = java.util.regex.Pattern.compile("loss (\\d+\\.\\d+) ").matcher(k.out());
+        java.util.regex.Matcher pm = java.util.regex.Pattern.compile(
+                "with L2  loss \\+ 0\\.001 \\* sum W\\^2 = (\\d+\\.\\d+) \\(penalty (\\d+\\.\\d+), sum W\\^2 (\\d+\\.\\d+)\\)").matcher(k.out());
+        assertTrue(lm.find() && pm.find(), k.out());
+        double sq = 0;
+        for (var en : io.jvae.io.Safetensors.read(out.resolve("model.safetensors")).tensors().entrySet())
+            if (en.getKey().endsWith(".weight")) for (float w : en.getValue().data()) sq += (double) w * w;
+        assertTrue(sq > 1, "weights of a trained 784-32-2 model: sum W^2 " + sq);
+        // printed with 4 decimals: the sum to 5e-5, the penalty to 5e-5, loss + penalty to 1e-4 (two roundings)
+        assertEquals(sq, Double.parseDouble(pm.group(3)), 5e-5 + 1e-6 * sq, k.out());
+        assertEquals(0.001 * sq, Double.parseDouble(pm.group(2)), 5.1e-5, k.out());
+        assertEquals(Double.parseDouble(lm.group(1)) + 0.001 * sq, Double.parseDouble(pm.group(1)), 1.1e-4, k.out());
+        assertBadInput(run("eval", out.resolve("model.safetensors").toString(), "--data", data.toString(), "--device", "cpu", "--l2", "-1"), "--l2 must be >= 0");
         Run resumed = run("train", "--data", data.toString(), "--out", out.toString(), "--epochs", "3", "--batch", "50",
                 "--hidden", "32", "--latent", "2", "--device", "cpu", "--no-progress", "--resume");
         assertEquals(0, resumed.code(), resumed.err());
