@@ -4,6 +4,7 @@ import io.jvae.InvalidInputException;
 import io.jvae.backend.Backend;
 import io.jvae.data.Mnist;
 import io.jvae.model.ModelConfig;
+import io.jvae.train.Checkpoint;
 import io.jvae.train.EarlyStopping;
 import io.jvae.train.EpochMetrics;
 import io.jvae.train.MetricsLog;
@@ -87,6 +88,12 @@ final class ExperimentCommand implements Runnable {
             throw new InvalidInputException("cannot write " + done + ": " + e.getMessage());
         }
         return r.history();
+    }
+
+    /** l2 * sum W^2 of the weights in dir/best.safetensors (the best epoch's), what Keras 2 adds to val_loss; NaN without that file. */
+    static double l2PenaltyOfBest(Backend be, Path dir, float l2) {
+        Path best = dir.resolve("best.safetensors");
+        return Files.isRegularFile(best) ? l2 * Checkpoint.loadModel(best, be).sumOfSquaredWeights() : Double.NaN;
     }
 
     /** "mean M, sd S, min X" (sample standard deviation). */
@@ -184,6 +191,7 @@ final class ExperimentCommand implements Runnable {
             Mnist.Splits data = Mnist.resolveAndLoad(common.data, System.err);
             TrainConfig base = opts.train();
             Map<String, Map<Integer, List<EpochMetrics>>> results = new LinkedHashMap<>();
+            Map<String, Double> penalty = new LinkedHashMap<>(); // "variant/latent" -> l2 * sum W^2 of the best epoch's weights
             try (Backend be = Devices.open(common.device, System.err)) {
                 for (String v : variants) {
                     Map<Integer, List<EpochMetrics>> byLatent = new LinkedHashMap<>();
@@ -191,8 +199,9 @@ final class ExperimentCommand implements Runnable {
                         opts.latent = lat;
                         ModelConfig mc = opts.model(data.train().dim(), data.train().classes());
                         TrainConfig tc = base.withPatience(v.equals("early") ? sweepPatience : 0);
-                        byLatent.put(lat, runOnce(be, mc, tc, data, common.limit, out.resolve(v).resolve(String.format(Locale.ROOT, "latent-%02d", lat)),
-                                o, v + " latent " + lat));
+                        Path dir = out.resolve(v).resolve(String.format(Locale.ROOT, "latent-%02d", lat));
+                        byLatent.put(lat, runOnce(be, mc, tc, data, common.limit, dir, o, v + " latent " + lat));
+                        if (tc.l2() > 0) penalty.put(v + "/" + lat, l2PenaltyOfBest(be, dir, tc.l2()));
                     }
                     results.put(v, byLatent);
                     String title = v.equals("early")
@@ -206,24 +215,30 @@ final class ExperimentCommand implements Runnable {
             // the fixed runs replayed with the sweep's patience: what early stopping gives on the same trajectory
             boolean replay = variants.contains("fixed");
             StringBuilder md = new StringBuilder("| latent |");
-            for (String v : variants) md.append(v.equals("early") ? " best test loss, early stopping (stopped at epoch) |" : " best test loss, " + base.epochs() + " epochs (at epoch) |");
+            boolean l2 = base.l2() > 0;
+            for (String v : variants) {
+                md.append(v.equals("early") ? " best test loss, early stopping (stopped at epoch) |" : " best test loss, " + base.epochs() + " epochs (at epoch) |");
+                if (l2) md.append(" the same + L2 penalty (Keras 2's val_loss) |");
+            }
             if (replay) md.append(" the fixed run with patience ").append(sweepPatience).append(" replayed: best (stopped after) |");
             md.append("\n|---|");
-            md.append("---|".repeat(variants.size() + (replay ? 1 : 0))).append('\n');
-            StringBuilder csv = new StringBuilder("variant,latent,best_test_loss,best_epoch,epochs_run\n");
+            md.append("---|".repeat(variants.size() * (l2 ? 2 : 1) + (replay ? 1 : 0))).append('\n');
+            StringBuilder csv = new StringBuilder("variant,latent,best_test_loss,best_epoch,epochs_run,l2_penalty_at_best\n");
             for (int lat : latents) {
                 md.append("| ").append(lat).append(" |");
                 for (String v : variants) {
                     List<EpochMetrics> h = results.get(v).get(lat);
                     EpochMetrics b = h.stream().min(java.util.Comparator.comparingDouble(m -> m.test().loss())).orElseThrow();
                     md.append(String.format(Locale.ROOT, " %.2f (%s %d) |", b.test().loss(), v.equals("early") ? "stopped" : "best at", v.equals("early") ? h.size() : b.epoch()));
-                    csv.append(String.format(Locale.ROOT, "%s,%d,%.4f,%d,%d%n", v, lat, b.test().loss(), b.epoch(), h.size()));
+                    double pen = penalty.getOrDefault(v + "/" + lat, 0.0);
+                    if (l2) md.append(String.format(Locale.ROOT, " %.2f (+%.2f) |", b.test().loss() + pen, pen));
+                    csv.append(String.format(Locale.ROOT, "%s,%d,%.4f,%d,%d,%.6f%n", v, lat, b.test().loss(), b.epoch(), h.size(), pen));
                 }
                 if (replay) {
                     EarlyStopping.Outcome r = EarlyStopping.replay(results.get("fixed").get(lat), sweepPatience);
                     md.append(String.format(Locale.ROOT, " %.2f (%s) |", r.best(), r.stoppedAfter() > 0 ? Integer.toString(r.stoppedAfter()) : "ran out"));
-                    csv.append(String.format(Locale.ROOT, "fixed-replayed-patience-%d,%d,%.4f,%d,%d%n", sweepPatience, lat, r.best(), r.bestEpoch(),
-                            r.stoppedAfter() > 0 ? r.stoppedAfter() : results.get("fixed").get(lat).size()));
+                    csv.append(String.format(Locale.ROOT, "fixed-replayed-patience-%d,%d,%.4f,%d,%d,%s%n", sweepPatience, lat, r.best(), r.bestEpoch(),
+                            r.stoppedAfter() > 0 ? r.stoppedAfter() : results.get("fixed").get(lat).size(), l2 ? "NaN" : "0.000000")); // no checkpoint of that epoch
                 }
                 md.append('\n');
             }
