@@ -82,6 +82,7 @@ def run(args):
     train = load(args.data, "train-images-idx3-ubyte")
     test = load(args.data, "t10k-images-idx3-ubyte")
     n = train.shape[0]
+    curve = []
     for epoch in range(1, (args.epochs or p["epochs"]) + 1):
         model.train()
         perm = torch.randperm(n)
@@ -107,10 +108,27 @@ def run(args):
                 tr += r.item()
                 tk += k.item()
         m = test.shape[0]
+        curve.append((tr + tk) / m)
         print(json.dumps(dict(epoch=epoch, test_loss=(tr + tk) / m, test_recon=tr / m, test_kl=tk / m,
                               seconds=sec, samples_per_s=n / sec, threads=args.threads,
                               openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"), batch=batch,
                               torch=torch.__version__)), flush=True)
+    if args.replay_patience:
+        print(json.dumps(dict(early_stopping_replayed=replay(curve, args.replay_patience))), flush=True)
+
+
+def replay(curve, patience):
+    """Keras' EarlyStopping(patience, min_delta=0) on the test loss, replayed on a finished curve:
+    a run that stops follows the same trajectory up to that epoch (as jvae's EarlyStopping.replay)."""
+    best, best_epoch, wait = float("inf"), 0, 0
+    for epoch, loss in enumerate(curve, 1):
+        if loss < best:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return dict(patience=patience, best=best, best_epoch=best_epoch, stopped_after=epoch)
+    return dict(patience=patience, best=best, best_epoch=best_epoch, stopped_after=None)
 
 
 def median(v):
@@ -143,6 +161,8 @@ if __name__ == "__main__":
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--batch", type=int)
     ap.add_argument("--latent", type=int, help="latent size (default: the preset's)")
+    ap.add_argument("--replay-patience", type=int, default=0,
+                    help="at the end, print what early stopping with this patience would have given on the test-loss curve")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", default=os.environ.get("JVAE_DATA", os.path.expanduser("~/.cache/jvae/mnist")))
