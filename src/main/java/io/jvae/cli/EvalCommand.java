@@ -53,7 +53,7 @@ final class EvalCommand implements Callable<Integer> {
     int iwChunk;
 
     @Option(names = "--l2", description = "also print the loss plus the L2 penalty l2 * sum W^2 (weights, not biases), "
-            + "which is what Keras reports as val_loss for a model trained with kernel_regularizer=l2(l2); the seed preset's is 1e-4")
+            + "which is what Keras 2 reports as val_loss for a model trained with kernel_regularizer=l2(l2); the seed preset's is 1e-4")
     Float l2;
 
     @Option(names = "--count", description = "only the first N examples")
