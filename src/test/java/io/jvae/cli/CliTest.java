@@ -36,6 +36,14 @@ class CliTest {
         Synthetic.writeMnistLike(data, 300, 60);
     }
 
+    /** Sum of squares of a checkpoint's *.weight tensors, read from the file itself (not through Vae). */
+    static double sumOfSquaredWeights(Path checkpoint) {
+        double sq = 0;
+        for (var en : io.jvae.io.Safetensors.read(checkpoint).tensors().entrySet())
+            if (en.getKey().endsWith(".weight")) for (float w : en.getValue().data()) sq += (double) w * w;
+        return sq;
+    }
+
     static void assertBadInput(Run r, String fragment) {
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains(fragment), "expected '" + fragment + "' in: " + r.err());
@@ -72,9 +80,7 @@ class CliTest {
         java.util.regex.Matcher pm = java.util.regex.Pattern.compile(
                 "with L2  loss \\+ 0\\.001 \\* sum W\\^2 = (\\d+\\.\\d+) \\(penalty (\\d+\\.\\d+), sum W\\^2 (\\d+\\.\\d+)\\)").matcher(k.out());
         assertTrue(lm.find() && pm.find(), k.out());
-        double sq = 0;
-        for (var en : io.jvae.io.Safetensors.read(out.resolve("model.safetensors")).tensors().entrySet())
-            if (en.getKey().endsWith(".weight")) for (float w : en.getValue().data()) sq += (double) w * w;
+        double sq = sumOfSquaredWeights(out.resolve("model.safetensors"));
         assertTrue(sq > 1, "weights of a trained 784-32-2 model: sum W^2 " + sq);
         // printed with 4 decimals: the sum to 5e-5, the penalty to 5e-5, loss + penalty to 1e-4 (two roundings)
         assertEquals(sq, Double.parseDouble(pm.group(3)), 5e-5 + 1e-6 * sq, k.out());
