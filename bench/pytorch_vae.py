@@ -86,6 +86,7 @@ def run(args):
     for epoch in range(1, (args.epochs or p["epochs"]) + 1):
         model.train()
         perm = torch.randperm(n)
+        train_sum = torch.zeros(())  # -ELBO summed over the epoch's examples, L2 excluded (as jvae's train_loss)
         t0 = time.perf_counter()
         for s in range(0, n, batch):
             x = train[perm[s:s + batch]]
@@ -97,6 +98,7 @@ def run(args):
             opt.zero_grad()
             loss.backward()
             opt.step()
+            train_sum += (rec + kl).detach()
         sec = time.perf_counter() - t0
         model.eval()
         with torch.no_grad():
@@ -109,7 +111,7 @@ def run(args):
                 tk += k.item()
         m = test.shape[0]
         curve.append((tr + tk) / m)
-        print(json.dumps(dict(epoch=epoch, test_loss=(tr + tk) / m, test_recon=tr / m, test_kl=tk / m,
+        print(json.dumps(dict(epoch=epoch, train_loss=train_sum.item() / n, test_loss=(tr + tk) / m, test_recon=tr / m, test_kl=tk / m,
                               seconds=sec, samples_per_s=n / sec, threads=args.threads,
                               openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"), batch=batch,
                               torch=torch.__version__)), flush=True)
