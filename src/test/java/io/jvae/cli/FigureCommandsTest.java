@@ -149,7 +149,7 @@ class FigureCommandsTest {
         for (String row : rows.subList(1, rows.size())) {
             String[] f = row.split(",");
             if (f[0].startsWith("fixed-replayed")) { assertEquals("NaN", f[5], row); continue; }
-            double sq = CliTest.sumOfSquaredWeights(sw.resolve(f[0]).resolve("latent-0" + f[1]).resolve("best.safetensors"));
+            double sq = CliTest.sumOfSquaredWeights(sw.resolve(f[0]).resolve(String.format(java.util.Locale.ROOT, "latent-%02d", Integer.parseInt(f[1]))).resolve("best.safetensors"));
             assertTrue(sq > 1, row);
             assertEquals(1e-4 * sq, Double.parseDouble(f[5]), 5e-7 + 1e-6 * sq * 1e-4, row); // written with 6 decimals; float l2 and summation order: 1e-6 relative
         }
