@@ -55,7 +55,8 @@ class PtxSignatureTest {
         int major = Integer.parseInt(v.group(1)), minor = Integer.parseInt(v.group(2));
         // CUDA 12.0 drivers JIT PTX ISA up to 8.0
         assertTrue(major < 8 || (major == 8 && minor == 0), "PTX ISA " + major + "." + minor + " needs a driver newer than CUDA 12.0");
-        assertTrue(ptx().contains(".target sm_75"), "compute_75 target");
+        // kernels/build-ptx.sh retargets nvcc's sm_75 to sm_60: compute capability 6.0+ loads it (NvPtxCompilerTest compiles it for sm_60..sm_90)
+        assertTrue(ptx().contains("\n.target sm_60\n"), ".target sm_60 (the oldest card the project supports)");
     }
 
     @Test
