@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * CudaBackend against CpuBackend on a real GPU (skipped, with the reason, without one): every op
+ * CudaBackend against CpuBackend, through JCuda, on the CPU stand-ins for libcuda/libcublas
+ * (kernels/standin: every CI run) or, with -Djvae.cuda=card, on a real GPU: every op
  * on the same inputs, then 20 training steps of the pytorch preset from the same seed (same Philox
  * noise on both sides, so the loss traces agree to float tolerance).
  *
@@ -35,12 +36,13 @@ class CudaBackendGpuTest {
 
     @BeforeAll
     static void open() {
+        StandIn.load();
         if (CudaProbe.available()) gpu = CudaBackend.open(0, false);
     }
 
     @org.junit.jupiter.api.BeforeEach
     void needsAGpu() {
-        assumeTrue(gpu != null, () -> "skipped, no CUDA: " + CudaProbe.reason());
+        assumeTrue(gpu != null, () -> "skipped, no CUDA: " + CudaProbe.reason() + "; stand-ins: " + StandIn.reason());
     }
 
     @AfterAll
