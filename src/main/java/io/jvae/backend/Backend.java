@@ -66,6 +66,30 @@ public interface Backend extends AutoCloseable {
         return null;
     }
 
+    /**
+     * Frees t's memory now; t must be a whole allocation, not a view of one. Optional: the CPU
+     * leaves it to the garbage collector, CUDA frees the device memory (and refuses a view or a
+     * second free). Tensors not freed are freed by the enclosing {@link #scope} or by close().
+     */
+    default void free(Tensor t) {}
+
+    /** As {@link #free(Tensor)} for an index vector. */
+    default void free(Indices i) {}
+
+    /**
+     * Device memory allocated while the returned scope is open is freed when it closes (scopes
+     * nest): one experiment run, one evaluation. Tensors made inside must not be used after it.
+     */
+    default Scope scope() {
+        return () -> {};
+    }
+
+    /** An open allocation scope; close() frees what was allocated in it. */
+    interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     // ---- BLAS ----
 
     /** C = alpha op(A) op(B) + beta C with op(A) m x k, op(B) k x n, C m x n (Fortran sgemm). */

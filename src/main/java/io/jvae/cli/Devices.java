@@ -16,18 +16,27 @@ final class Devices {
     }
 
     /**
-     * auto: the CPU, with one line saying why not CUDA (no driver/device; or, with a device, that
-     * the CUDA backend has not yet been verified on hardware). cuda[:N]: the CUDA backend, or exit 2
-     * with the probe's reason.
+     * auto: CUDA device 0 when it is there and has passed jvae's self-check (run on first use,
+     * cached per device and driver: SelfCheck), else the CPU with one line saying why. cuda[:N]:
+     * the CUDA backend without the check, or exit 2 with the probe's reason.
      */
     static Backend open(String device, boolean tf32, PrintStream log) {
         String d = device == null ? "auto" : device.trim().toLowerCase(java.util.Locale.ROOT);
         if (d.equals("cpu")) return new CpuBackend();
         if (d.equals("auto")) {
             CudaProbe.Result r = CudaProbe.probe();
-            if (!r.available()) log.println("device: cpu (CUDA not used: " + r.reason() + ")");
-            else log.println("device: cpu (the CUDA backend is not yet verified on hardware; --device cuda uses it)");
-            return new CpuBackend();
+            if (!r.available()) {
+                log.println("device: cpu (CUDA not used: " + r.reason() + ")");
+                return new CpuBackend();
+            }
+            io.jvae.backend.cuda.SelfCheck.Verdict v = io.jvae.backend.cuda.SelfCheck.verdict(0);
+            if (!v.passed()) {
+                log.println("device: cpu (cuda:0 failed jvae's self-check: " + v.reason() + "; --device cuda uses it anyway)");
+                return new CpuBackend();
+            }
+            io.jvae.backend.cuda.CudaBackend be = io.jvae.backend.cuda.CudaBackend.open(0, tf32);
+            log.println("device: " + be.describe() + " (self-check passed " + (v.cached() ? "on " + v.checkedAt() : "now") + ")");
+            return be;
         }
         if (d.equals("cuda") || d.matches("cuda:\\d+")) {
             CudaProbe.Result r = CudaProbe.probe();

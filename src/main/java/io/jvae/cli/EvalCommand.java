@@ -79,14 +79,13 @@ final class EvalCommand implements Callable<Integer> {
             io.jvae.train.MemoryPlan.checkFor(be, io.jvae.train.MemoryPlan.workspaceBytes(vae.cfg, Math.min(batch, d.n()), 1),
                     "evaluating " + vae.cfg.summary() + " at --batch " + batch, "a smaller --batch");
             vae.workspace(Math.min(batch, d.n()), 1);
-            DeviceData dd = new DeviceData(be, d, vae.cfg.classes());
             if (binarize) { // one fixed stochastic binarization of the evaluated set (Philox, seeded), so every estimate sees the same inputs
                 float[] u = new float[d.x().length], xb = new float[d.x().length];
                 io.jvae.backend.Philox.uniforms(io.jvae.train.Seeds.derive(seed, io.jvae.train.Seeds.BINARIZE), 0, u, 0, u.length);
                 for (int i = 0; i < u.length; i++) xb[i] = u[i] < d.x()[i] ? 1f : 0f;
                 d = new Dataset(d.name() + " (binarized)", xb, d.dim(), d.n(), d.labels(), d.classes());
-                dd = new DeviceData(be, d, vae.cfg.classes());
             }
+            DeviceData dd = new DeviceData(be, d, vae.cfg.classes()); // once: the binarized set replaces the original (F3)
             Losses l = new Evaluator(vae).evaluate(dd, seed, false);
             out.printf(Locale.ROOT, "model  %s%n", vae.cfg.summary());
             out.printf(Locale.ROOT, "%s   %d examples: loss %.4f  (reconstruction %.4f + KL %.4f) nats/example%n", split, d.n(), l.loss(), l.recon(), l.kl());

@@ -80,7 +80,10 @@ final class ExperimentCommand implements Runnable {
         out.println(label + (resume ? ": resuming" : ": training") + " (" + mc.summary() + ")");
         out.flush();
         java.io.PrintStream quiet = new java.io.PrintStream(new WriterStream(out), true);
-        Trainer.Result r = new Trainer(be, mc, tc, train, test, dir, quiet).progress(false).run(resume);
+        Trainer.Result r;
+        try (Backend.Scope run = be.scope()) { // the run's device memory goes back when it ends (F3)
+            r = new Trainer(be, mc, tc, train, test, dir, quiet).progress(false).run(resume);
+        }
         try {
             Files.writeString(done, String.format(Locale.ROOT, "{\"best_test_loss\":%.6f,\"best_epoch\":%d,\"epochs\":%d,\"early_stop\":%b}%n",
                     r.bestLoss(), r.bestEpoch(), r.history().size(), r.stoppedEarly()));
@@ -93,7 +96,10 @@ final class ExperimentCommand implements Runnable {
     /** l2 * sum W^2 of the weights in dir/best.safetensors (the best epoch's), what Keras 2 adds to val_loss; NaN without that file. */
     static double l2PenaltyOfBest(Backend be, Path dir, float l2) {
         Path best = dir.resolve("best.safetensors");
-        return Files.isRegularFile(best) ? l2 * Checkpoint.loadModel(best, be).sumOfSquaredWeights() : Double.NaN;
+        if (!Files.isRegularFile(best)) return Double.NaN;
+        try (Backend.Scope load = be.scope()) {
+            return l2 * Checkpoint.loadModel(best, be).sumOfSquaredWeights();
+        }
     }
 
     /** "mean M, sd S, min X" (sample standard deviation). */

@@ -28,6 +28,10 @@ final class InfoCommand implements Callable<Integer> {
         if (r.available()) {
             out.printf("cuda     %d device(s), driver CUDA %s%n", r.devices(), r.driverVersion());
             for (String line : CudaProbe.describeDevices()) out.println("         " + line);
+            io.jvae.backend.cuda.SelfCheck.Verdict v = io.jvae.backend.cuda.SelfCheck.verdict(0);
+            out.printf("         self-check of cuda:0: %s%s%n", v.passed() ? "passed" : "FAILED: " + v.reason(),
+                    v.file() == null ? "" : " (" + (v.cached() ? "cached " : "") + v.checkedAt() + ", " + v.file() + "); --device auto "
+                            + (v.passed() ? "uses it" : "uses the CPU"));
         }
         else out.printf("cuda     not available: %s%n", r.reason());
         out.printf("mnist    %s%n", Mnist.cacheDir());

@@ -65,6 +65,11 @@ public final class Jvae implements Runnable {
             err.println("jvae: out of memory: use a smaller --batch or model, or JVAE_JAVA_OPTS=-Xmx16g");
             return FAILURE;
         }
+        if (e instanceof io.jvae.backend.cuda.CudaFailure || e instanceof jcuda.CudaException) {
+            // a CUDA or cuBLAS call failed on the device (a fault, a lost device): one line, the call and its status
+            err.println("jvae: CUDA: " + e.getMessage());
+            return FAILURE;
+        }
         if (e instanceof UncheckedIOException) {
             err.println("jvae: " + e.getMessage());
             return FAILURE;

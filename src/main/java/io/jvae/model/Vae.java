@@ -30,6 +30,7 @@ public final class Vae {
 
     // ---- workspace (sized by workspace(maxBatch, samples)) ----
     private int maxBatch, samples;
+    private final java.util.List<Tensor> workspaceTensors = new java.util.ArrayList<>(); // what workspace() allocated, freed when it re-sizes
     private Tensor x;                 // (D, B) current inputs, pixels in [0,1]
     private Tensor y, yRep;           // (C, B), (C, B*J) one-hot labels, CVAE only
     private Tensor[] hEnc, dhEnc;     // (h_i, B) encoder activations and their gradients
@@ -142,48 +143,56 @@ public final class Vae {
     public void workspace(int maxBatch, int samples) {
         if (maxBatch == this.maxBatch && samples == this.samples) return;
         if (maxBatch <= 0 || samples <= 0) throw new IllegalArgumentException("workspace(" + maxBatch + ", " + samples + ")");
+        for (Tensor t : workspaceTensors) be.free(t); // the previous size's buffers (F3: a re-sized workspace does not leak device memory)
+        workspaceTensors.clear();
         this.maxBatch = maxBatch;
         this.samples = samples;
         int bj = Math.multiplyExact(maxBatch, samples);
-        x = be.alloc(inD, maxBatch);
+        x = ws(inD, maxBatch);
         if (cls > 0) {
-            y = be.alloc(cls, maxBatch);
-            yRep = be.alloc(cls, bj);
+            y = ws(cls, maxBatch);
+            yRep = ws(cls, bj);
         }
         hEnc = new Tensor[enc.length];
         dhEnc = new Tensor[enc.length];
         int widest = Math.max(Math.max(inD, bj), Math.multiplyExact(latL, maxBatch));
         for (int i = 0; i < enc.length; i++) {
-            hEnc[i] = be.alloc(enc[i].out, maxBatch);
-            dhEnc[i] = be.alloc(enc[i].out, maxBatch);
+            hEnc[i] = ws(enc[i].out, maxBatch);
+            dhEnc[i] = ws(enc[i].out, maxBatch);
             widest = Math.max(widest, enc[i].out);
         }
-        mu = be.alloc(latL, maxBatch);
-        lv = be.alloc(latL, maxBatch);
-        dmu = be.alloc(latL, maxBatch);
-        dlv = be.alloc(latL, maxBatch);
-        kl = be.alloc(latL, maxBatch);
-        klCol = be.alloc(maxBatch, 1);
-        eps = be.alloc(latL, bj);
-        z = be.alloc(latL, bj);
-        dz = be.alloc(latL, bj);
+        mu = ws(latL, maxBatch);
+        lv = ws(latL, maxBatch);
+        dmu = ws(latL, maxBatch);
+        dlv = ws(latL, maxBatch);
+        kl = ws(latL, maxBatch);
+        klCol = ws(maxBatch, 1);
+        eps = ws(latL, bj);
+        z = ws(latL, bj);
+        dz = ws(latL, bj);
         hDec = new Tensor[dec.length];
         dhDec = new Tensor[dec.length];
         for (int i = 0; i < dec.length; i++) {
-            hDec[i] = be.alloc(dec[i].out, bj);
-            dhDec[i] = be.alloc(dec[i].out, bj);
+            hDec[i] = ws(dec[i].out, bj);
+            dhDec[i] = ws(dec[i].out, bj);
         }
-        logits = be.alloc(inD, bj);
-        dLogits = be.alloc(inD, bj);
-        lossEl = be.alloc(inD, bj);
-        recCol = be.alloc(bj, 1);
-        prior = be.alloc(latL, bj);
-        dCol = be.alloc(bj, 1);
-        wIw = be.alloc(bj, 1);
-        lse = be.alloc(maxBatch, 1);
-        ones = be.alloc(widest, 1);
+        logits = ws(inD, bj);
+        dLogits = ws(inD, bj);
+        lossEl = ws(inD, bj);
+        recCol = ws(bj, 1);
+        prior = ws(latL, bj);
+        dCol = ws(bj, 1);
+        wIw = ws(bj, 1);
+        lse = ws(maxBatch, 1);
+        ones = ws(widest, 1);
         be.fill(ones, 1f);
-        zeroBias = be.alloc(inD, 1);
+        zeroBias = ws(inD, 1);
+    }
+
+    private Tensor ws(int rows, int cols) {
+        Tensor t = be.alloc(rows, cols);
+        workspaceTensors.add(t);
+        return t;
     }
 
     /** Floats {@link #workspace} allocates for (maxBatch, samples), computed without allocating (for memory checks). */

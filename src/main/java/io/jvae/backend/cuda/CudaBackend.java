@@ -14,6 +14,7 @@ import jcuda.jcublas.cublasMath;
 import jcuda.jcublas.cublasOperation;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
@@ -22,10 +23,13 @@ import jcuda.driver.JCudaDriver;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The Backend on an NVIDIA GPU: a thin adapter, one JCuda call per method. cuBLAS (JCublas2)
@@ -44,6 +48,7 @@ public final class CudaBackend implements Backend {
     static final class DeviceStorage implements Storage {
         final CUdeviceptr ptr;
         final long length;
+        boolean freed;
 
         DeviceStorage(CUdeviceptr ptr, long length) {
             this.ptr = ptr;
@@ -56,46 +61,95 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** The oldest compute capability the PTX targets (.target sm_60: Pascal). */
+    public static final int MIN_CC = 60;
+
     private final int ordinal;
     private final String deviceName;
+    private final int computeCapability; // major * 10 + minor
     private final CUcontext ctx = new CUcontext();
     private final CUdevice device = new CUdevice();
     private final CUmodule module = new CUmodule();
     private final Map<Kernel, CUfunction> functions = new EnumMap<>(Kernel.class);
     private final cublasHandle blas = new cublasHandle();
-    private final List<CUdeviceptr> allocations = new ArrayList<>();
+    private final Set<DeviceStorage> live = new LinkedHashSet<>();
+    private final ArrayDeque<List<DeviceStorage>> scopes = new ArrayDeque<>();
     private final int maxBlocks;
-    private boolean closed;
+    private final Counters counters = new Counters();
+    private boolean retained, moduleLoaded, blasCreated, closed;
+
+    /** What this backend has done, counted by itself (bench prints it per step; the stand-in counts independently). */
+    public static final class Counters {
+        public long launches, gemms, hostSyncs, h2dBytes, d2hBytes, allocs, frees;
+
+        Counters copy() {
+            Counters c = new Counters();
+            c.launches = launches; c.gemms = gemms; c.hostSyncs = hostSyncs; c.h2dBytes = h2dBytes; c.d2hBytes = d2hBytes;
+            c.allocs = allocs; c.frees = frees;
+            return c;
+        }
+    }
+
+    /** The backend each thread last made current (F5: the context is per thread in the driver). */
+    private static final ThreadLocal<CudaBackend> CURRENT = new ThreadLocal<>();
 
     private CudaBackend(int ordinal, boolean tf32) {
         this.ordinal = ordinal;
         if (!CudaProbe.available()) throw new InvalidInputException("--device cuda:" + ordinal + ": " + CudaProbe.reason());
-        JCudaDriver.setExceptionsEnabled(true);
-        JCublas2.setExceptionsEnabled(true);
-        call("cuInit", () -> JCudaDriver.cuInit(0), null);
-        int[] count = {0};
-        call("cuDeviceGetCount", () -> JCudaDriver.cuDeviceGetCount(count), null);
-        if (ordinal < 0 || ordinal >= count[0])
-            throw new InvalidInputException("--device cuda:" + ordinal + ": this machine has " + count[0] + " CUDA device(s)");
-        call("cuDeviceGet", () -> JCudaDriver.cuDeviceGet(device, ordinal), null);
-        call("cuDevicePrimaryCtxRetain", () -> JCudaDriver.cuDevicePrimaryCtxRetain(ctx, device), null);
-        call("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(ctx), null);
-        byte[] name = new byte[256];
-        JCudaDriver.cuDeviceGetName(name, name.length, device);
-        this.deviceName = new String(name).trim().replace("\0", "");
-        byte[] ptx = loadPtx();
-        call("cuModuleLoadData(vae_kernels.ptx)", () -> JCudaDriver.cuModuleLoadData(module, ptx),
-                "driver older than the PTX ISA? `jvae info` shows the driver version");
-        for (Kernel k : Kernel.values()) {
-            CUfunction f = new CUfunction();
-            call("cuModuleGetFunction(" + k.symbol + ")", () -> JCudaDriver.cuModuleGetFunction(f, module, k.symbol), "stale PTX in the jar");
-            functions.put(k, f);
+        try {
+            JCudaDriver.setExceptionsEnabled(true);
+            call("cuInit", () -> JCudaDriver.cuInit(0), null);
+            int[] count = {0};
+            call("cuDeviceGetCount", () -> JCudaDriver.cuDeviceGetCount(count), null);
+            if (ordinal < 0 || ordinal >= count[0])
+                throw new InvalidInputException("--device cuda:" + ordinal + ": this machine has " + count[0] + " CUDA device(s)");
+            call("cuDeviceGet", () -> JCudaDriver.cuDeviceGet(device, ordinal), null);
+            byte[] name = new byte[256];
+            call("cuDeviceGetName", () -> JCudaDriver.cuDeviceGetName(name, name.length, device), null);
+            this.deviceName = new String(name).trim().replace("\0", "");
+            this.computeCapability = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR) * 10
+                    + attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+            if (computeCapability < MIN_CC)
+                throw new InvalidInputException(String.format(java.util.Locale.ROOT,
+                        "--device cuda:%d: %s has compute capability %d.%d; jvae's kernels need %d.%d (Pascal) or newer",
+                        ordinal, deviceName, computeCapability / 10, computeCapability % 10, MIN_CC / 10, MIN_CC % 10));
+            call("cuDevicePrimaryCtxRetain", () -> JCudaDriver.cuDevicePrimaryCtxRetain(ctx, device), null);
+            retained = true;
+            makeCurrent();
+            byte[] ptx = loadPtx();
+            call("cuModuleLoadData(vae_kernels.ptx)", () -> JCudaDriver.cuModuleLoadData(module, ptx),
+                    "driver older than the PTX ISA? `jvae info` shows the driver version");
+            moduleLoaded = true;
+            for (Kernel k : Kernel.values()) {
+                CUfunction f = new CUfunction();
+                call("cuModuleGetFunction(" + k.symbol + ")", () -> JCudaDriver.cuModuleGetFunction(f, module, k.symbol), "stale PTX in the jar");
+                functions.put(k, f);
+            }
+            createBlas(tf32);
+            this.maxBlocks = Math.max(1, attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)) * 32; // resident blocks; the grid-stride loops cover the rest
+        } catch (RuntimeException | LinkageError e) {
+            release(); // F7: nothing retained, loaded or created stays behind
+            throw e;
+        }
+    }
+
+    private int attribute(int attr) {
+        int[] v = {0};
+        call("cuDeviceGetAttribute(" + attr + ")", () -> JCudaDriver.cuDeviceGetAttribute(v, attr, device), null);
+        return v[0];
+    }
+
+    /** cuBLAS is a separate library (libcublas.so.12): a driver without it is one clear line (F1), not a stack trace. */
+    private void createBlas(boolean tf32) {
+        try {
+            JCublas2.setExceptionsEnabled(true);
+        } catch (LinkageError e) {
+            throw new InvalidInputException("--device cuda:" + ordinal + ": the NVIDIA driver is here but cuBLAS 12 is not: "
+                    + CudaProbe.firstLine(String.valueOf(e.getMessage())) + " (install the CUDA 12 cuBLAS libraries; docs/gpu.md)");
         }
         call("cublasCreate", () -> JCublas2.cublasCreate(blas), "are the cuBLAS 12 libraries installed? see docs/gpu.md");
+        blasCreated = true;
         if (tf32) call("cublasSetMathMode(TF32)", () -> JCublas2.cublasSetMathMode(blas, cublasMath.CUBLAS_TF32_TENSOR_OP_MATH), null);
-        int[] sms = {0};
-        JCudaDriver.cuDeviceGetAttribute(sms, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
-        this.maxBlocks = Math.max(1, sms[0]) * 32; // enough resident blocks; the grid-stride loops cover the rest
     }
 
     /** Opens device `ordinal` (errors name the failing call). */
@@ -114,6 +168,19 @@ public final class CudaBackend implements Backend {
         } catch (CudaException e) {
             throw new CudaFailure(what, e, hint);
         }
+    }
+
+    /** Makes this backend's context current on the calling thread, once per thread (F5). */
+    private void makeCurrent() {
+        if (CURRENT.get() == this) return;
+        call("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(ctx), null);
+        CURRENT.set(this);
+    }
+
+    /** Every public entry point: usable, and current on this thread. */
+    private void ready() {
+        if (closed) throw new IllegalStateException(name() + " is closed");
+        makeCurrent();
     }
 
     static byte[] loadPtx() {
@@ -136,6 +203,21 @@ public final class CudaBackend implements Backend {
         return "cuda:" + ordinal + " " + deviceName + " (cuBLAS + jvae kernels)";
     }
 
+    /** The device's name as the driver reports it ("CPU stand-in ..." on kernels/standin). */
+    public String deviceName() {
+        return deviceName;
+    }
+
+    /** Compute capability as major * 10 + minor. */
+    public int computeCapability() {
+        return computeCapability;
+    }
+
+    /** A copy of this backend's own counters. */
+    public Counters counters() {
+        return counters.copy();
+    }
+
     // ---- memory ----
 
     /** Free and total device memory in bytes (cuMemGetInfo). */
@@ -145,77 +227,148 @@ public final class CudaBackend implements Backend {
     }
 
     public long[] memoryInfo() {
+        ready();
         long[] free = {0}, total = {0};
-        JCudaDriver.cuMemGetInfo(free, total);
+        call("cuMemGetInfo", () -> JCudaDriver.cuMemGetInfo(free, total), null);
         return new long[] {free[0], total[0]};
     }
 
-    private CUdeviceptr allocBytes(long elements) {
+    private DeviceStorage allocate(long elements, String what) {
+        ready();
+        // F6: sizes are int on the Java side and kernel indices 32-bit: refuse up front, as CpuBackend does
+        if (elements > Integer.MAX_VALUE - 8)
+            throw new InvalidInputException(what + " exceeds the 2^31 elements a tensor may hold");
         CUdeviceptr p = new CUdeviceptr();
         long bytes = 4L * Math.max(1, elements);
         try {
             JCudaDriver.cuMemAlloc(p, bytes);
         } catch (CudaException e) {
-            long[] free = {0}, total = {0};
-            JCudaDriver.cuMemGetInfo(free, total);
+            long[] ft = memoryInfo();
             throw new InvalidInputException(String.format(java.util.Locale.ROOT,
                     "device out of memory: %d bytes requested, %d free of %d on %s; use a smaller --batch or model",
-                    bytes, free[0], total[0], deviceName));
+                    bytes, ft[0], ft[1], deviceName));
         }
+        DeviceStorage d = new DeviceStorage(p, elements);
+        live.add(d);
+        if (!scopes.isEmpty()) scopes.peek().add(d);
+        counters.allocs++;
         JCudaDriver.cuMemsetD32(p, 0, Math.max(1, elements));
-        allocations.add(p);
-        return p;
+        return d;
     }
 
     @Override
     public Tensor alloc(int rows, int cols) {
         long n = (long) rows * cols;
-        return new Tensor(new DeviceStorage(allocBytes(n), n), 0, rows, cols);
+        return new Tensor(allocate(n, "tensor " + rows + "x" + cols), 0, rows, cols);
     }
 
     @Override
     public Indices allocIndices(int n) {
-        return new Indices(new DeviceStorage(allocBytes(n), n), 0, n);
+        return new Indices(allocate(n, "index vector of " + n), 0, n);
+    }
+
+    private void release(DeviceStorage d) {
+        if (d.freed) throw new IllegalStateException(name() + ": device memory freed twice");
+        d.freed = true;
+        live.remove(d);
+        counters.frees++;
+        call("cuMemFree", () -> JCudaDriver.cuMemFree(d.ptr), null);
+    }
+
+    private DeviceStorage whole(Storage s, long offset, long length, String what) {
+        if (!(s instanceof DeviceStorage d)) throw new IllegalArgumentException(what + " is not on " + name());
+        if (offset != 0 || length != d.length) throw new IllegalArgumentException("free: " + what + " is a view, not a whole allocation");
+        return d;
+    }
+
+    @Override
+    public void free(Tensor t) {
+        ready();
+        release(whole(t.storage, t.offset, t.size(), t.toString()));
+    }
+
+    @Override
+    public void free(Indices i) {
+        ready();
+        release(whole(i.storage, i.offset, i.length, "index vector of " + i.length));
+    }
+
+    @Override
+    public Scope scope() {
+        ready();
+        List<DeviceStorage> mine = new ArrayList<>();
+        scopes.push(mine);
+        return () -> {
+            if (scopes.peek() != mine) throw new IllegalStateException("allocation scopes closed out of order");
+            scopes.pop();
+            makeCurrent();
+            for (DeviceStorage d : mine) if (!d.freed) release(d);
+        };
     }
 
     static CUdeviceptr ptr(Tensor t) {
         if (!(t.storage instanceof DeviceStorage d)) throw new IllegalArgumentException(t + " is not a CUDA tensor");
+        if (d.freed) throw new IllegalStateException(t + ": its device memory was freed");
         return d.ptr.withByteOffset(4L * t.offset);
     }
 
     static CUdeviceptr ptr(Indices i) {
         if (!(i.storage instanceof DeviceStorage d)) throw new IllegalArgumentException("indices are not on the CUDA device");
+        if (d.freed) throw new IllegalStateException("indices: their device memory was freed");
         return d.ptr.withByteOffset(4L * i.offset);
+    }
+
+    /** F2: JCuda adds the byte offset unchecked; a short host array would be read or written past its end. */
+    private static void hostRange(String what, int arrayLength, int off, long count) {
+        if (off < 0 || off + count > arrayLength)
+            throw new IllegalArgumentException(what + ": host array of " + arrayLength + " elements, offset " + off + ", "
+                    + count + " elements needed");
     }
 
     @Override
     public void upload(float[] src, int srcOff, Tensor dst) {
+        ready();
+        hostRange("upload", src.length, srcOff, dst.size());
+        counters.h2dBytes += 4L * dst.size();
+        counters.hostSyncs++;
         JCudaDriver.cuMemcpyHtoD(ptr(dst), Pointer.to(src).withByteOffset(4L * srcOff), 4L * dst.size());
     }
 
     @Override
     public void download(Tensor src, float[] dst, int dstOff) {
+        ready();
+        hostRange("download", dst.length, dstOff, src.size());
+        counters.d2hBytes += 4L * src.size();
+        counters.hostSyncs++;
         JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset(4L * dstOff), ptr(src), 4L * src.size());
     }
 
     @Override
     public void uploadIndices(int[] src, int srcOff, Indices dst) {
+        ready();
+        hostRange("uploadIndices", src.length, srcOff, dst.length);
+        counters.h2dBytes += 4L * dst.length;
+        counters.hostSyncs++;
         JCudaDriver.cuMemcpyHtoD(ptr(dst), Pointer.to(src).withByteOffset(4L * srcOff), 4L * dst.length);
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
+        ready();
         if (src.size() != dst.size()) throw new IllegalArgumentException("copy: sizes differ, " + src.shape() + " vs " + dst.shape());
         JCudaDriver.cuMemcpyDtoD(ptr(dst), ptr(src), 4L * src.size());
     }
 
     @Override
     public void fill(Tensor t, float value) {
+        ready();
         JCudaDriver.cuMemsetD32(ptr(t), Float.floatToRawIntBits(value), t.size());
     }
 
     @Override
     public void sync() {
+        ready();
+        counters.hostSyncs++;
         JCudaDriver.cuCtxSynchronize();
     }
 
@@ -227,15 +380,19 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gemm(boolean ta, boolean tb, int m, int n, int k, float alpha, Tensor a, int lda, Tensor b, int ldb, float beta, Tensor c, int ldc) {
+        ready();
         io.jvae.backend.Gemm.check(ta, tb, m, n, k, lda, a.size(), ldb, b.size(), ldc, c.size());
         if (m == 0 || n == 0) return;
+        counters.gemms++;
         JCublas2.cublasSgemm(blas, op(ta), op(tb), m, n, k, Pointer.to(new float[] {alpha}), ptr(a), lda, ptr(b), ldb,
                 Pointer.to(new float[] {beta}), ptr(c), ldc);
     }
 
     @Override
     public void gemv(boolean ta, int m, int n, float alpha, Tensor a, int lda, Tensor x, float beta, Tensor y) {
+        ready();
         if (m == 0 || n == 0) throw new IllegalArgumentException("gemv with an empty matrix");
+        counters.gemms++;
         JCublas2.cublasSgemv(blas, op(ta), m, n, Pointer.to(new float[] {alpha}), ptr(a), lda, ptr(x), 1,
                 Pointer.to(new float[] {beta}), ptr(y), 1);
     }
@@ -244,6 +401,7 @@ public final class CudaBackend implements Backend {
 
     /** Launches kernel k over n elements with arguments checked against its declaration. */
     void launch(Kernel k, int n, Object... args) {
+        ready();
         if (args.length != k.params.size()) throw new IllegalArgumentException(k.symbol + ": " + args.length + " arguments for " + k.params);
         Pointer[] ps = new Pointer[args.length];
         for (int i = 0; i < args.length; i++) {
@@ -259,6 +417,7 @@ public final class CudaBackend implements Backend {
         }
         if (n == 0) return;
         int grid = Kernel.grid(n, maxBlocks);
+        counters.launches++;
         JCudaDriver.cuLaunchKernel(functions.get(k), grid, 1, 1, Kernel.BLOCK, 1, 1, 0, null, Pointer.to(ps), null); // grid, block, smem, stream
     }
 
@@ -350,16 +509,41 @@ public final class CudaBackend implements Backend {
     @Override
     public void close() {
         if (closed) return;
+        RuntimeException first = release();
         closed = true;
-        try {
-            JCudaDriver.cuCtxSynchronize();
-            for (CUdeviceptr p : allocations) JCudaDriver.cuMemFree(p);
-            allocations.clear();
-            JCublas2.cublasDestroy(blas);
-            JCudaDriver.cuModuleUnload(module);
-            JCudaDriver.cuDevicePrimaryCtxRelease(device);
-        } catch (CudaException e) {
-            throw new CudaFailure("releasing cuda:" + ordinal, e, null);
-        }
+        if (first != null) throw first;
+    }
+
+    /**
+     * Frees every allocation, the cuBLAS handle, the module and the context reference that exist,
+     * going on past a failure so that one error does not leak the rest (F7); returns the first failure.
+     */
+    private RuntimeException release() {
+        List<RuntimeException> errors = new ArrayList<>();
+        Runnable[] steps = {
+            () -> { if (retained) makeCurrent(); },
+            () -> { if (retained) call("cuCtxSynchronize", JCudaDriver::cuCtxSynchronize, null); },
+            () -> {
+                for (DeviceStorage d : new ArrayList<>(live))
+                    try {
+                        release(d);
+                    } catch (RuntimeException e) {
+                        errors.add(e);
+                    }
+            },
+            () -> { if (blasCreated) { blasCreated = false; JCublas2.cublasDestroy(blas); } },
+            () -> { if (moduleLoaded) { moduleLoaded = false; call("cuModuleUnload", () -> JCudaDriver.cuModuleUnload(module), null); } },
+            () -> { if (retained) { retained = false; call("cuDevicePrimaryCtxRelease", () -> JCudaDriver.cuDevicePrimaryCtxRelease(device), null); } },
+        };
+        for (Runnable r : steps)
+            try {
+                r.run();
+            } catch (CudaException e) {
+                errors.add(new CudaFailure("releasing cuda:" + ordinal, e, null));
+            } catch (RuntimeException e) {
+                errors.add(e);
+            }
+        if (CURRENT.get() == this) CURRENT.remove();
+        return errors.isEmpty() ? null : errors.get(0);
     }
 }

@@ -40,7 +40,7 @@ public final class CudaProbe {
         return result;
     }
 
-    private static String firstLine(String s) {
+    static String firstLine(String s) {
         int nl = s.indexOf('\n');
         String l = nl < 0 ? s : s.substring(0, nl);
         return l.length() > 160 ? l.substring(0, 160) + "..." : l;

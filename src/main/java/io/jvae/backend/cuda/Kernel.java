@@ -66,6 +66,6 @@ public enum Kernel {
 
     /** Blocks for n elements with a grid-stride loop: ceil(n / BLOCK), capped (the loop covers the rest). */
     public static int grid(int n, int maxBlocks) {
-        return Math.max(1, Math.min(maxBlocks, (n + BLOCK - 1) / BLOCK));
+        return (int) Math.max(1, Math.min(maxBlocks, ((long) n + BLOCK - 1) / BLOCK)); // long: n + BLOCK - 1 overflows int near 2^31 (F6)
     }
 }
