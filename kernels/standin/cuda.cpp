@@ -28,8 +28,8 @@
 //   JVAE_STANDIN_SMS      multiprocessor count (default 2: small grids, many grid-stride rounds)
 //   JVAE_STANDIN_CHECKS   0 turns the per-access bounds/race checks off (faster)
 //   JVAE_STANDIN_FAIL     failure injection: fn[:n],... makes the n-th call of fn fail
-//   JVAE_STANDIN_CORRUPT  kernel name: after each run of it, add 1 to the first float of its first
-//                         pointer argument (a card that computes wrong, for --device auto's check)
+//   JVAE_STANDIN_CORRUPT  kernel name: after each run of it, add 1 to the first float of its last
+//                         pointer argument, an output (a card that computes wrong, for --device auto's check)
 #include "internal.h"
 #include "standin.h"
 
@@ -732,8 +732,8 @@ static void run_kernel(Ctx* ctx, Func* f, const ArgBytes& args, unsigned grid, u
         fault(ctx, SI_ERROR_ILLEGAL_ADDRESS);
     }
     if (!cfg.corrupt.empty() && cfg.corrupt == f->name)
-        for (size_t i = 0; i < args.size(); i++)
-            if (f->twin->pointer[i]) {
+        for (size_t i = args.size(); i-- > 0;)
+            if (f->twin->pointer[i]) {  // the last pointer: an output of every kernel here
                 float* p = first_float(args[i]);
                 if (p) *p += 1.0f;
                 break;

@@ -50,7 +50,7 @@ class StandInCliTest {
         Path real = Synthetic.realMnist();
         if (real != null) data = real;
         else {
-            data = tmp.resolve("mnist-like");
+            data = Files.createDirectories(tmp.resolve("mnist-like"));
             Synthetic.writeMnistLike(data, 6000, 1000);
         }
     }
@@ -181,6 +181,26 @@ class StandInCliTest {
         assertEquals(k.get("device_allocs") - 1, k.get("device_frees"), "all but the failed free: " + k);
         assertTrue(k.getOrDefault("freed_by_context_destroy", 0L) <= 1,
                 "only the allocation whose free failed is left to the context's destruction: " + k);
+    }
+
+    @Test
+    void autoUsesTheDeviceOnlyAfterItPassedTheSelfCheckAndCachesTheVerdict() throws Exception {
+        Map<String, String> cache = Map.of("JVAE_CACHE_DIR", tmp.resolve("cache-ok").toString());
+        String[] train = smallTrain("auto");
+        train[java.util.Arrays.asList(train).indexOf("cuda")] = "auto";
+        Child first = child(cache, train);
+        assertEquals(0, first.code(), first.out());
+        assertTrue(first.out().contains("device: cuda:0 CPU stand-in") && first.out().contains("self-check passed now"), first.out());
+        Child second = child(cache, train);
+        assertTrue(second.out().contains("self-check passed on "), "the cached verdict: " + second.out());
+        Child info = child(cache, "info");
+        assertTrue(info.out().contains("self-check of cuda:0: passed"), info.out());
+        // a device that computes wrong: sigmoid_bce's gradient (its last output) off by one in its first element
+        Map<String, String> bad = Map.of("JVAE_CACHE_DIR", tmp.resolve("cache-bad").toString(), "JVAE_STANDIN_CORRUPT", "sigmoid_bce");
+        Child wrong = child(bad, train);
+        assertEquals(0, wrong.code(), wrong.out());
+        assertTrue(wrong.out().contains("device: cpu (cuda:0 failed jvae's self-check: sigmoid_bce grad[0]"), wrong.out());
+        assertTrue(child(bad, "info").out().contains("self-check of cuda:0: FAILED"));
     }
 
     @Test

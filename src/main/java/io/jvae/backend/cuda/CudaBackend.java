@@ -145,7 +145,8 @@ public final class CudaBackend implements Backend {
             JCublas2.setExceptionsEnabled(true);
         } catch (LinkageError e) {
             throw new InvalidInputException("--device cuda:" + ordinal + ": the NVIDIA driver is here but cuBLAS 12 is not: "
-                    + CudaProbe.firstLine(String.valueOf(e.getMessage())) + " (install the CUDA 12 cuBLAS libraries; docs/gpu.md)");
+                    + "libcublas.so.12 could not be loaded (JCuda: " + CudaProbe.firstLine(String.valueOf(e.getMessage()))
+                    + "); install the CUDA 12 cuBLAS libraries (docs/gpu.md)");
         }
         call("cublasCreate", () -> JCublas2.cublasCreate(blas), "are the cuBLAS 12 libraries installed? see docs/gpu.md");
         blasCreated = true;

@@ -67,7 +67,12 @@ public final class CudaProbe {
         try {
             int[] v = {0};
             jcuda.jcublas.cublasHandle h = new jcuda.jcublas.cublasHandle();
-            jcuda.jcublas.JCublas2.cublasCreate(h);
+            jcuda.jcublas.JCublas2.setExceptionsEnabled(false);
+            int rc = jcuda.jcublas.JCublas2.cublasCreate(h);
+            if (rc != 0) {
+                out.add("cuBLAS not usable: cublasCreate returned " + jcuda.jcublas.cublasStatus.stringFor(rc));
+                return out;
+            }
             jcuda.jcublas.JCublas2.cublasGetVersion(h, v);
             jcuda.jcublas.JCublas2.cublasDestroy(h);
             out.add("cuBLAS " + v[0] / 10000 + "." + v[0] % 10000 / 100 + "." + v[0] % 100);
