@@ -159,6 +159,66 @@ class StandInTest {
         }
     }
 
+    // ---- the cuBLAS stand-in ----
+
+    /** cublasSgemm on raw device pointers with exceptions off: the status the stand-in returns. */
+    static int sgemm(jcuda.jcublas.cublasHandle h, int ta, int m, int n, int k, CUdeviceptr a, int lda, CUdeviceptr b, int ldb,
+                     CUdeviceptr c, int ldc) {
+        jcuda.jcublas.JCublas2.setExceptionsEnabled(false);
+        try {
+            return jcuda.jcublas.JCublas2.cublasSgemm(h, ta, jcuda.jcublas.cublasOperation.CUBLAS_OP_N, m, n, k,
+                    Pointer.to(new float[] {1f}), a, lda, b, ldb, Pointer.to(new float[] {0f}), c, ldc);
+        } finally {
+            jcuda.jcublas.JCublas2.setExceptionsEnabled(true);
+        }
+    }
+
+    @Test
+    void cublasRefusesBadArgumentsAsCublasDoesAndCatchesAMatrixRunningPastItsAllocation() {
+        CudaBackend be = CudaBackend.open(0, false);
+        jcuda.jcublas.cublasHandle h = new jcuda.jcublas.cublasHandle();
+        jcuda.jcublas.JCublas2.cublasCreate(h);
+        try {
+            int m = 8, n = 4, k = 16;
+            Tensor a = be.alloc(m, k), b = be.alloc(k, n), c = be.alloc(m, n);
+            int opN = jcuda.jcublas.cublasOperation.CUBLAS_OP_N, opT = jcuda.jcublas.cublasOperation.CUBLAS_OP_T;
+            assertEquals(0, sgemm(h, opN, m, n, k, CudaBackend.ptr(a), m, CudaBackend.ptr(b), k, CudaBackend.ptr(c), m));
+            assertEquals(jcuda.jcublas.cublasStatus.CUBLAS_STATUS_INVALID_VALUE,
+                    sgemm(h, opN, m, n, k, CudaBackend.ptr(a), m - 1, CudaBackend.ptr(b), k, CudaBackend.ptr(c), m), "lda < m");
+            assertEquals(jcuda.jcublas.cublasStatus.CUBLAS_STATUS_INVALID_VALUE,
+                    sgemm(h, opT, m, n, k, CudaBackend.ptr(a), m, CudaBackend.ptr(b), k, CudaBackend.ptr(c), m), "op(A) = A^T needs lda >= k");
+            assertEquals(jcuda.jcublas.cublasStatus.CUBLAS_STATUS_INVALID_VALUE,
+                    sgemm(h, 7, m, n, k, CudaBackend.ptr(a), m, CudaBackend.ptr(b), k, CudaBackend.ptr(c), m), "no such transpose");
+            be.sync();
+            // lda = m + 1 is legal, but then A's last column ends 15 floats past its allocation of m * k floats
+            assertEquals(jcuda.jcublas.cublasStatus.CUBLAS_STATUS_EXECUTION_FAILED,
+                    sgemm(h, opN, m, n, k, CudaBackend.ptr(a), m + 1, CudaBackend.ptr(b), k, CudaBackend.ptr(c), m));
+            CudaException e = assertThrows(CudaException.class, be::sync, "the overrun is sticky for the context, as a fault on a card");
+            assertTrue(e.getMessage().contains("CUDA_ERROR_ILLEGAL_ADDRESS"), e.getMessage());
+        } finally {
+            jcuda.jcublas.JCublas2.cublasDestroy(h);
+            assertThrows(RuntimeException.class, be::close);
+        }
+    }
+
+    @Test
+    void tf32ModeRoundsTheInputsToTenMantissaBitsAndFp32ModeDoesNot() {
+        // a = 1 + 2^-12 is not a TF32 number (10 mantissa bits): TF32 reads it as 1; b = 1
+        int k = 64;
+        float[] a = new float[k], b = new float[k];
+        java.util.Arrays.fill(a, 1f + 0x1p-12f);
+        java.util.Arrays.fill(b, 1f);
+        for (boolean tf32 : new boolean[] {false, true})
+            try (CudaBackend be = CudaBackend.open(0, tf32)) {
+                Tensor ta = put(be, a), tb = put(be, b), c = be.alloc(1, 1);
+                be.gemm(true, false, 1, 1, k, 1f, ta, k, tb, k, 0f, c, 1);
+                float[] h = new float[1];
+                be.download(c, h, 0);
+                // exact in both cases: 64 terms of a power-of-two-friendly value, no rounding in the sum
+                assertEquals(tf32 ? 64f : 64f * (1f + 0x1p-12f), h[0], 0f, tf32 ? "TF32" : "FP32");
+            }
+    }
+
     // ---- CudaBackend fixes ----
 
     @Test
