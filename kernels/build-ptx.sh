@@ -80,8 +80,9 @@ for a in $ARCHS; do
   ptxas -arch=$a "$tmp/final.ptx" -o "$tmp/final_$a.cubin" \
     || { echo "build-ptx: ptxas -arch=$a refused .target $TARGET" >&2; exit 1; }
   # the note's file offset, from readelf's section table: "[ 6] .note.nv.cuinfo NOTE addr off size ..."
-  note_off=$(readelf -S -W "$tmp/ref_$a.cubin" 2>/dev/null | awk '$0 ~ /\.note\.nv\.cuinfo / {
-      for (i = 1; i <= NF; i++) if ($i == "NOTE") { print $(i + 2); exit } }')
+  # (awk reads to the end: an early `exit` lets readelf die of SIGPIPE, which pipefail turned into exit 141)
+  note_off=$(readelf -S -W "$tmp/ref_$a.cubin" 2>/dev/null | awk '!found && $0 ~ /\.note\.nv\.cuinfo / {
+      for (i = 1; i <= NF; i++) if ($i == "NOTE") { print $(i + 2); found = 1; break } }')
   [ -n "$note_off" ] || { echo "build-ptx: no .note.nv.cuinfo in the $a cubin" >&2; exit 1; }
   # cmp -l: 1-based position, then both bytes in octal
   diff_lines=$(cmp -l "$tmp/ref_$a.cubin" "$tmp/final_$a.cubin" || true)

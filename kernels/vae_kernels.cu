@@ -92,6 +92,23 @@ JVAE_DEV float philox_normal(unsigned long long seed, unsigned long long e) {
     return (float)((lane & 1) == 0 ? rad * cos(ang) : rad * sin(ang));
 }
 
+// ---- the step block (CUDA Graphs) ----
+// A captured training step is replayed with the kernel arguments it was captured with, so the
+// values that change from step to step are read from device memory instead: `step`, when not
+// null, points at the step block, a float array that one small copy refreshes before every graph
+// launch (io.jvae.backend.cuda.StepGraph). Slots (in 4-byte words; u64 values low word first):
+#define STEP_NOISE_OFFSET 0    // u64: reparam_forward's Philox offset
+#define STEP_BINARIZE_OFFSET 2 // u64: binarize's Philox offset
+#define STEP_BETA 4            // f32: reparam_kl_backward's KL weight
+#define STEP_BC1 5             // f32: adam_step's 1 - b1^t
+#define STEP_BC2 6             // f32: adam_step's 1 - b2^t
+// words 8.. hold the batch's column indices, which gather_columns reads through its idx pointer.
+// With step null every kernel uses its by-value arguments (eager launches, and the CPU twins).
+
+JVAE_DEV unsigned long long step_u64(const float* step, int slot) {
+    return (unsigned long long)__float_as_uint(step[slot]) | ((unsigned long long)__float_as_uint(step[slot + 1]) << 32);
+}
+
 extern "C" {
 
 // CpuBackend.biasActForward: y = act(y + b[row]); y (rows, n/rows), b (rows)
@@ -105,9 +122,11 @@ __global__ void act_backward(float* __restrict__ dy, const float* __restrict__ y
 }
 
 // CpuBackend.reparamForward: eps = N(0,1) from Philox(seed, offset + e); z = mu + exp(0.5 lv) eps
-// mu, lv: per = L*B elements; eps, z: n = L*B*J elements
+// mu, lv: per = L*B elements; eps, z: n = L*B*J elements; offset from the step block when step != null
 __global__ void reparam_forward(const float* __restrict__ mu, const float* __restrict__ lv, float* __restrict__ eps,
-                                float* __restrict__ z, int per, int n, unsigned long long seed, unsigned long long offset) {
+                                float* __restrict__ z, int per, int n, unsigned long long seed, unsigned long long offset,
+                                const float* __restrict__ step) {
+    if (step) offset = step_u64(step, STEP_NOISE_OFFSET);
     GRID_STRIDE(e, n) {
         unsigned i = e % (unsigned)per;
         float ep = philox_normal(seed, offset + e);
@@ -118,10 +137,12 @@ __global__ void reparam_forward(const float* __restrict__ mu, const float* __res
 
 // CpuBackend.reparamKlBackward, per element i of (L, B), summing the J samples:
 // dmu = sum_j dz + beta mu / B; dlv = sum_j dz eps 0.5 exp(0.5 lv) + beta 0.5 (exp(lv) - 1) / B;
-// kl = -0.5 (1 + lv - mu^2 - exp(lv)) (skipped when kl is null)
+// kl = -0.5 (1 + lv - mu^2 - exp(lv)) (skipped when kl is null); beta from the step block when step != null
 __global__ void reparam_kl_backward(const float* __restrict__ mu, const float* __restrict__ lv, const float* __restrict__ eps,
                                     const float* __restrict__ dz, float* __restrict__ dmu, float* __restrict__ dlv,
-                                    float* __restrict__ kl, int per, int samples, float beta, float invB) {
+                                    float* __restrict__ kl, int per, int samples, float beta, float invB,
+                                    const float* __restrict__ step) {
+    if (step) beta = step[STEP_BETA];
     GRID_STRIDE(i, per) {
         float m = mu[i], l = lv[i];
         float sd = expf(0.5f * l), var = expf(l);
@@ -169,9 +190,10 @@ __global__ void gaussian_nll(const float* __restrict__ mean, const float* __rest
 }
 
 // CpuBackend.adamStep (PyTorch form): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
-// p -= lr (m / bc1) / (sqrt(v / bc2) + eps)
+// p -= lr (m / bc1) / (sqrt(v / bc2) + eps); bc1, bc2 from the step block when step != null
 __global__ void adam_step(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m, float* __restrict__ v,
-                          int n, float lr, float b1, float b2, float eps, float bc1, float bc2) {
+                          int n, float lr, float b1, float b2, float eps, float bc1, float bc2, const float* __restrict__ step) {
+    if (step) { bc1 = step[STEP_BC1]; bc2 = step[STEP_BC2]; }
     GRID_STRIDE(i, n) {
         float gi = g[i];
         float mi = b1 * m[i] + (1.0f - b1) * gi;
@@ -210,7 +232,9 @@ __global__ void gather_columns(const float* __restrict__ src, const int* __restr
 }
 
 // CpuBackend.binarize: x = uniform(seed, offset + e) < x ? 1 : 0
-__global__ void binarize(float* __restrict__ x, int n, unsigned long long seed, unsigned long long offset) {
+__global__ void binarize(float* __restrict__ x, int n, unsigned long long seed, unsigned long long offset,
+                         const float* __restrict__ step) {
+    if (step) offset = step_u64(step, STEP_BINARIZE_OFFSET);
     GRID_STRIDE(e, n) { x[e] = philox_uniform(seed, offset + e) < x[e] ? 1.0f : 0.0f; }
 }
 

@@ -28,6 +28,12 @@ static inline float __int_as_float(int i) {
     return f;
 }
 
+static inline unsigned __float_as_uint(float f) {
+    unsigned u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
 // Runs kernel<<<grid, block>>>(args...) as nested loops over blocks and threads.
 template <typename Kernel, typename... Args>
 static void launch(unsigned grid, unsigned block, Kernel kernel, Args... args) {

@@ -439,12 +439,12 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void reparamForward(Tensor mu, Tensor lv, Tensor eps, Tensor z, long seed, long offset) {
-        launch(Kernel.REPARAM_FORWARD, z.size(), mu, lv, eps, z, mu.size(), z.size(), seed, offset);
+        launch(Kernel.REPARAM_FORWARD, z.size(), mu, lv, eps, z, mu.size(), z.size(), seed, offset, null);
     }
 
     @Override
     public void reparamKlBackward(Tensor mu, Tensor lv, Tensor eps, Tensor dz, Tensor dmu, Tensor dlv, Tensor kl, float beta, float invB) {
-        launch(Kernel.REPARAM_KL_BACKWARD, mu.size(), mu, lv, eps, dz, dmu, dlv, kl, mu.size(), eps.size() / mu.size(), beta, invB);
+        launch(Kernel.REPARAM_KL_BACKWARD, mu.size(), mu, lv, eps, dz, dmu, dlv, kl, mu.size(), eps.size() / mu.size(), beta, invB, null);
     }
 
     @Override
@@ -464,7 +464,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float b1, float b2, float eps, float bc1, float bc2) {
-        launch(Kernel.ADAM_STEP, p.size(), p, g, m, v, p.size(), lr, b1, b2, eps, bc1, bc2);
+        launch(Kernel.ADAM_STEP, p.size(), p, g, m, v, p.size(), lr, b1, b2, eps, bc1, bc2, null);
     }
 
     @Override
@@ -479,7 +479,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void binarize(Tensor x, long seed, long offset) {
-        launch(Kernel.BINARIZE, x.size(), x, x.size(), seed, offset);
+        launch(Kernel.BINARIZE, x.size(), x, x.size(), seed, offset, null);
     }
 
     @Override

@@ -111,6 +111,19 @@ class KernelEmulationTest {
                 }
     }
 
+    /** The step block of a captured training step (vae_kernels.cu, STEP_*): u64 slots low word first. */
+    static float[] stepBlock(long noiseOffset, long binarizeOffset, float beta, float bc1, float bc2) {
+        float[] b = new float[8];
+        b[0] = Float.intBitsToFloat((int) noiseOffset);
+        b[1] = Float.intBitsToFloat((int) (noiseOffset >>> 32));
+        b[2] = Float.intBitsToFloat((int) binarizeOffset);
+        b[3] = Float.intBitsToFloat((int) (binarizeOffset >>> 32));
+        b[4] = beta;
+        b[5] = bc1;
+        b[6] = bc2;
+        return b;
+    }
+
     @Test
     void reparamForwardAndNormalFill() throws Exception {
         Rand r = new Rand(2);
@@ -122,8 +135,11 @@ class KernelEmulationTest {
                 long seed = 0x1234_5678_9ABCL, offset = 1L << 33 | 5; // offset past 2^32: 64-bit counters
                 Tensor eps = be.alloc(n, 1), z = be.alloc(n, 1);
                 be.reparamForward(t(mu, per, 1), t(lv, per, 1), eps, z, seed, offset);
-                List<Object> o = emu.call(Kernel.REPARAM_FORWARD, s[0], s[1], mu, lv, poison(n), poison(n), per, n, seed, offset);
+                List<Object> o = emu.call(Kernel.REPARAM_FORWARD, s[0], s[1], mu, lv, poison(n), poison(n), per, n, seed, offset, null);
                 assertBits("reparam eps n=" + n, h(eps), f(o, 2));
+                // a captured step: the offset comes from the step block, the by-value one is ignored
+                o = emu.call(Kernel.REPARAM_FORWARD, s[0], s[1], mu, lv, poison(n), poison(n), per, n, seed, 7L, stepBlock(offset, 0, 0, 0, 0));
+                assertBits("reparam eps (step block) n=" + n, h(eps), f(o, 2));
                 Close.assertAllClose("reparam z n=" + n, h(z), f(o, 3), ATOL_TRANSC, TOL_TRANSC);
                 Tensor nf = be.alloc(n, 1);
                 be.normal(nf, seed, offset);
@@ -150,14 +166,17 @@ class KernelEmulationTest {
                     Tensor dmu = be.alloc(per, 1), dlv = be.alloc(per, 1), kl = be.alloc(per, 1);
                     be.reparamKlBackward(t(mu, per, 1), t(lv, per, 1), t(eps, n, 1), t(dz, n, 1), dmu, dlv, kl, 0.7f, 1f / 13);
                     List<Object> o = emu.call(Kernel.REPARAM_KL_BACKWARD, s[0], s[1], mu, lv, eps, dz, poison(per), poison(per), poison(per),
-                            per, J, 0.7f, 1f / 13);
+                            per, J, 0.7f, 1f / 13, null);
+                    List<Object> os = emu.call(Kernel.REPARAM_KL_BACKWARD, s[0], s[1], mu, lv, eps, dz, poison(per), poison(per), poison(per),
+                            per, J, 0f, 1f / 13, stepBlock(0, 0, 0.7f, 0, 0));
+                    assertBits("dlv (beta from the step block)", f(o, 5), f(os, 5));
                     String name = " per=" + per + " J=" + J + " grid " + s[0] + "x" + s[1];
                     Close.assertAllClose("dmu" + name, h(dmu), f(o, 4), ATOL_TRANSC, TOL_TRANSC);
                     Close.assertAllClose("dlv" + name, h(dlv), f(o, 5), ATOL_TRANSC, TOL_TRANSC);
                     Close.assertAllClose("kl" + name, h(kl), f(o, 6), ATOL_TRANSC, TOL_TRANSC);
                     // kl == null: the kernel must skip it, not fault
                     List<Object> o2 = emu.call(Kernel.REPARAM_KL_BACKWARD, s[0], s[1], mu, lv, eps, dz, poison(per), poison(per), null,
-                            per, J, 0.7f, 1f / 13);
+                            per, J, 0.7f, 1f / 13, null);
                     Close.assertAllClose("dmu (no kl)" + name, h(dmu), f(o2, 4), ATOL_TRANSC, TOL_TRANSC);
                     Tensor kl2 = be.alloc(per, 1);
                     be.klForward(t(mu, per, 1), t(lv, per, 1), kl2);
@@ -197,8 +216,11 @@ class KernelEmulationTest {
                 float bc1 = (float) (1 - Math.pow(0.9, 7)), bc2 = (float) (1 - Math.pow(0.999, 7));
                 Tensor tp = t(p, n, 1), tm = t(m, n, 1), tv = t(v, n, 1);
                 be.adamStep(tp, t(g, n, 1), tm, tv, 1e-3f, 0.9f, 0.999f, 1e-8f, bc1, bc2);
-                List<Object> o = emu.call(Kernel.ADAM_STEP, s[0], s[1], p.clone(), g, m.clone(), v.clone(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, bc1, bc2);
+                List<Object> o = emu.call(Kernel.ADAM_STEP, s[0], s[1], p.clone(), g, m.clone(), v.clone(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, bc1, bc2, null);
                 assertBits("adam p n=" + n, h(tp), f(o, 0));
+                List<Object> os = emu.call(Kernel.ADAM_STEP, s[0], s[1], p.clone(), g, m.clone(), v.clone(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, 1f, 1f,
+                        stepBlock(0, 0, 0, bc1, bc2));
+                assertBits("adam p (bc1, bc2 from the step block) n=" + n, h(tp), f(os, 0));
                 assertBits("adam m n=" + n, h(tm), f(o, 2));
                 assertBits("adam v n=" + n, h(tv), f(o, 3));
                 Tensor tp2 = t(p, n, 1), tms = t(v, n, 1);
@@ -229,7 +251,9 @@ class KernelEmulationTest {
                 float[] x = r.uniform(count, 0, 1);
                 Tensor tx = t(x, count, 1);
                 be.binarize(tx, 99, 3);
-                assertBits("binarize n=" + count, h(tx), f(emu.call(Kernel.BINARIZE, s[0], s[1], x.clone(), count, 99L, 3L), 0));
+                assertBits("binarize n=" + count, h(tx), f(emu.call(Kernel.BINARIZE, s[0], s[1], x.clone(), count, 99L, 3L, null), 0));
+                assertBits("binarize (step block) n=" + count, h(tx),
+                        f(emu.call(Kernel.BINARIZE, s[0], s[1], x.clone(), count, 99L, 0L, stepBlock(0, 3L, 0, 0, 0)), 0));
             }
         int[] bad = {0, 50, -1};
         float[] out = f(emu.call(Kernel.GATHER_COLUMNS, 1, 32, new float[150], bad, poison(9), 3, 50, 9), 2);
