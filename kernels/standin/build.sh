@@ -56,14 +56,15 @@ gen_stubs() {
   done
 }
 
-# ---- libcuda.so.1: the driver, with the g++ build of vae_kernels.cu instrumented for bounds and races ----
+# ---- libcuda.so.1: the driver (cuda.cpp, streams.cpp), with the g++ build of vae_kernels.cu instrumented for bounds and races ----
 # kernels.cpp is compiled with -fsanitize=thread for its compiler instrumentation only: every load
 # and store of a kernel calls __tsan_readN/__tsan_writeN, which kernels.cpp defines itself
 # (no libtsan is linked).
 $CXX -ffp-contract=off -DJVAE_EMULATE -fsanitize=thread -I"$root/kernels" -c "$here/kernels.cpp" -o "$tmp/kernels.o"
 $CXX -I"$here" -c "$here/cuda.cpp" -o "$tmp/cuda.o"
+$CXX -I"$here" -c "$here/streams.cpp" -o "$tmp/streams.o"
 $CXX -I"$here" -c "$here/checks.cpp" -o "$tmp/checks.o"
-objs=("$tmp/cuda.o" "$tmp/checks.o" "$tmp/kernels.o")
+objs=("$tmp/cuda.o" "$tmp/streams.o" "$tmp/checks.o" "$tmp/kernels.o")
 $CXX -shared -o "$tmp/probe.so" "${objs[@]}" -ldl -lpthread
 gen_stubs "$tmp/lib/libJCudaDriver-$jv-linux-x86_64.so" '^cu' "$tmp/probe.so" > "$tmp/cuda_stubs.cpp"
 $CXX -I"$here" -c "$tmp/cuda_stubs.cpp" -o "$tmp/cuda_stubs.o"

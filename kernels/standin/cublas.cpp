@@ -3,7 +3,9 @@
 // cuBLAS documents it (CUBLAS_STATUS_INVALID_VALUE for a bad transpose, size or leading dimension),
 // checks each matrix against its device allocation using its leading dimension (an overrun is
 // CUDA_ERROR_ILLEGAL_ADDRESS, sticky, through the libcuda stand-in), queues the product on the
-// handle's stream like a card, and computes it with the CPU BLAS (sgemm_/sgemv_ of OpenBLAS or
+// handle's stream like a card (any live stream of the context: cublasSetStream; a capturing stream
+// records it into the graph, and each graph launch runs it again, re-checking the matrices against
+// live allocations), and computes it with the CPU BLAS (sgemm_/sgemv_ of OpenBLAS or
 // whatever libblas.so.3 is, the same library the CPU backend calls; plain loops when none loads).
 //
 // In CUBLAS_TF32_TENSOR_OP_MATH mode, A and B are rounded to TF32 (10 mantissa bits, round to
@@ -293,6 +295,11 @@ BLAS_API int cublasSgemm_v2(Handle* h, int transa, int transb, int m, int n, int
     jvae_standin_count("cublas_gemm", 1);
     bool device_scalars = h->pointer_mode == 1, tf = (h->math & ~DISALLOW_REDUCED_PRECISION) == TF32_TENSOR_OP_MATH;
     int s = jvae_standin_enqueue(h->stream, "cublasSgemm", [=] {
+        // again when it runs: a graph may replay it after a free
+        if ((k > 0 && (jvae_standin_check_range(A, span(ra, ca, lda), "cublasSgemm (running): A") ||
+                       jvae_standin_check_range(B, span(rb, cb, ldb), "cublasSgemm (running): B"))) ||
+            jvae_standin_check_range(C, span(m, n, ldc), "cublasSgemm (running): C"))
+            return;
         float a1 = device_scalars ? *alpha : al, b1 = device_scalars ? *beta : be;
         if (k == 0) {
             gemm(false, false, m, n, 0, a1, A, std::max(1, m), B, 1, b1, C, ldc);
@@ -322,6 +329,10 @@ BLAS_API int cublasSgemv_v2(Handle* h, int trans, int m, int n, const float* alp
     jvae_standin_count("cublas_gemv", 1);
     bool device_scalars = h->pointer_mode == 1;
     int s = jvae_standin_enqueue(h->stream, "cublasSgemv", [=] {
+        if (jvae_standin_check_range(A, span(m, n, lda), "cublasSgemv (running): A") ||
+            jvae_standin_check_range(x, vspan(lx, incx), "cublasSgemv (running): x") ||
+            jvae_standin_check_range(y, vspan(ly, incy), "cublasSgemv (running): y"))
+            return;
         gemv(t, m, n, device_scalars ? *alpha : al, A, lda, x, incx, device_scalars ? *beta : be, y, incy);
     });
     return s == SI_SUCCESS ? OK : s == SI_ERROR_INVALID_HANDLE ? INVALID_VALUE : EXECUTION_FAILED;

@@ -11,10 +11,12 @@
 //  - cuModuleLoadData parses the PTX and refuses an ISA newer than the configured driver supports
 //    or a .target above the configured card; cuModuleGetFunction checks the C++ twin's signature
 //    against the PTX .entry.
-//  - Work on a stream is queued and runs at the next synchronisation point (a synchronous copy,
-//    cuCtxSynchronize, ...), in issue order, so code that reads results without synchronising
-//    reads stale data here as it would on a card. Kernels run their whole grid, blocks shuffled,
-//    with per-access bounds and race checks (checks.cpp).
+//  - Work on a stream is queued, one queue per stream, and runs at the next synchronisation point
+//    that waits for it (streams.cpp: a synchronous copy runs the legacy stream and the blocking
+//    streams, not a non-blocking one), in issue order per stream, so code that reads results
+//    without synchronising reads stale data here as it would on a card. Events, async copies,
+//    stream capture and graphs, with the driver's capture rules, are in streams.cpp. Kernels run
+//    their whole grid, blocks shuffled, with per-access bounds and race checks (checks.cpp).
 //  - Counters (launches, synchronisations, bytes each way, allocations) go to the JSON file named
 //    by JVAE_STANDIN_COUNTERS, rewritten at every cuCtxSynchronize, context release, module unload
 //    and at exit.
@@ -109,12 +111,6 @@ int max_ptx_isa(int driver) {
 
 // ---- state (all behind one lock) ----
 
-struct Ctx {
-    int device = 0;
-    int refs = 0;
-    int sticky = SI_SUCCESS;  // a fault poisons the context until it is destroyed
-};
-
 struct Module {
     Ctx* ctx = nullptr;
     struct Entry { std::vector<std::string> params; };
@@ -128,12 +124,6 @@ struct Func {
     std::vector<size_t> sizes;  // bytes of each parameter
 };
 
-struct Work {
-    std::string what;
-    Ctx* ctx;
-    std::function<void()> fn;
-};
-
 std::recursive_mutex lock_;
 bool initialized = false;
 Config cfg;
@@ -141,16 +131,13 @@ std::vector<std::unique_ptr<Ctx>> primary;  // one per device, created at cuInit
 std::map<uintptr_t, Alloc> allocs;            // by raw address
 std::set<Module*> modules;
 std::set<Func*> funcs;
-std::deque<Work> queue_;
 std::map<std::string, long long> counters;
 std::map<std::string, long long> fail_calls;
 size_t live_bytes = 0, peak_bytes = 0;
 uint64_t alloc_serial = 0, launch_seed = 1;
 thread_local Ctx* current = nullptr;
 
-using Guard = std::lock_guard<std::recursive_mutex>;
-
-void count(const std::string& k, long long d = 1) { counters[k] += d; }
+void count(const std::string& k, long long d) { counters[k] += d; }
 
 void write_counters() {
     const char* spec = getenv("JVAE_STANDIN_COUNTERS");
@@ -167,6 +154,7 @@ void write_counters() {
     all["live_host_allocations"] = host;
     all["live_bytes"] = (long long)live_bytes;
     all["peak_bytes"] = (long long)peak_bytes;
+    stream_counters(all);
     fprintf(f, "{");
     const char* sep = "";
     for (auto& [k, v] : all) { fprintf(f, "%s\n  \"%s\": %lld", sep, k.c_str(), v); sep = ","; }
@@ -177,7 +165,6 @@ void write_counters() {
 
 struct AtExit { ~AtExit() { Guard g(lock_); write_counters(); } } at_exit;
 
-void say(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void say(const char* fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -215,14 +202,9 @@ bool redzones_intact(const Alloc& a) {
     return true;
 }
 
-// Runs all queued work in issue order; a fault drops the rest (the context is dead on a card too).
-void flush() {
-    while (!queue_.empty()) {
-        Work w = std::move(queue_.front());
-        queue_.pop_front();
-        if (w.ctx->sticky != SI_SUCCESS) continue;
-        w.fn();
-    }
+// Every allocation's red zones still hold the pattern; a write into one (by code the access checks
+// do not see: the CPU BLAS, a copy) is a fault of every context.
+void check_redzones() {
     for (auto& [raw, a] : allocs)
         if (!redzones_intact(a)) {
             say("the red zone of allocation #%" PRIu64 " (0x%" PRIxPTR ", %zu bytes) was overwritten (by cuBLAS or a copy)",
@@ -234,11 +216,18 @@ void flush() {
         }
 }
 
-// A call that makes the host wait for the device.
+// A call that makes the host wait for the device: for all work (cuCtxSynchronize, cuMemFree) or
+// for what a legacy-stream synchronisation waits for (a synchronous copy).
 void host_sync(const char* kind) {
     count("host_syncs");
     count(kind);
-    flush();
+    run_all();
+}
+
+void host_sync_legacy(const char* kind) {
+    count("host_syncs");
+    count(kind);
+    run_legacy(current);
 }
 
 int check_range(uintptr_t p, size_t bytes, const char* what, bool device_only) {
@@ -280,10 +269,15 @@ bool should_fail(const char* fn) {
     return false;
 }
 
-int enqueue(const char* what, std::function<void()> fn) {
-    queue_.push_back(Work{what, current, std::move(fn)});
-    if (queue_.size() > 4096) flush();  // a card's queue is finite too: the host waits, no sync counted
-    return SI_SUCCESS;
+bool still_live(Ctx* ctx, uintptr_t p, size_t bytes, bool host, const char* what) {
+    if (bytes == 0) return true;
+    Alloc* a = find_alloc(p);
+    if (a && a->host == host && p >= a->base && p + bytes <= a->base + a->bytes) return true;
+    say("%s: [0x%" PRIxPTR ", +%zu bytes) is no live %s allocation when the work runs (freed before a graph replay?)", what, p,
+        bytes, host ? "page-locked host" : "device");
+    count("out_of_bounds");
+    fault(ctx, SI_ERROR_ILLEGAL_ADDRESS);
+    return false;
 }
 
 }  // namespace standin
@@ -317,11 +311,12 @@ __attribute__((visibility("default"))) int jvae_standin_enqueue(void* stream, co
     Guard g(lock_);
     int s = status();
     if (s != SI_SUCCESS) return s;
-    if (stream != nullptr && stream != (void*)1 && stream != (void*)2) {
-        say("%s: stream %p: only the default stream is supported", what, stream);
+    Stream* st = nullptr;
+    if (resolve_stream(stream, &st)) {
+        say("%s: stream %p is not a live stream of the current context", what, stream);
         return SI_ERROR_INVALID_HANDLE;
     }
-    return enqueue(what, std::move(work));
+    return issue(st, what, std::move(work));
 }
 
 #define INJECT(fn, code) \
@@ -346,6 +341,7 @@ SI_API CUresult cuInit(unsigned flags) {
         for (int d = 0; d < cfg.devices; d++) {
             primary.push_back(std::make_unique<Ctx>());
             primary.back()->device = d;
+            primary.back()->legacy = new_legacy_stream(primary.back().get());
         }
         initialized = true;
     }
@@ -433,8 +429,8 @@ SI_API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice d) {
     if (c->refs == 0) return SI_ERROR_INVALID_CONTEXT;
     count("ctx_release");
     if (--c->refs == 0) {  // destroyed: its memory and modules go with it
-        if (c->sticky == SI_SUCCESS) flush();
-        queue_.clear();
+        if (c->sticky == SI_SUCCESS) run_all();
+        drop_streams(c);  // its queues, streams, events and graphs
         long long leaked = 0;
         for (auto it = allocs.begin(); it != allocs.end();) {
             leaked++;
@@ -480,6 +476,7 @@ SI_API CUresult cuCtxGetDevice(CUdevice* d) {
 SI_API CUresult cuCtxSynchronize(void) {
     Guard g(lock_);
     if (int s = status()) return s;
+    if (int s = capture_unsafe("cuCtxSynchronize")) return s;
     host_sync("ctx_synchronize");
     write_counters();
     return current->sticky;
@@ -489,6 +486,7 @@ SI_API CUresult cuCtxSynchronize(void) {
 
 static CUresult allocate(uintptr_t* out, size_t bytes, bool host, const char* fn) {
     if (int s = status()) return s;
+    if (int s = capture_unsafe(fn)) return s;
     if (!out || bytes == 0) return SI_ERROR_INVALID_VALUE;
     if (should_fail(fn) || (!host && live_bytes + bytes > cfg.memory)) return SI_ERROR_OUT_OF_MEMORY;
     size_t padded = (bytes + 255) / 256 * 256;
@@ -515,6 +513,7 @@ static CUresult allocate(uintptr_t* out, size_t bytes, bool host, const char* fn
 static CUresult release(uintptr_t p, bool host, const char* fn) {
     if (int s = status(); s != SI_SUCCESS && s != SI_ERROR_ILLEGAL_ADDRESS) return s;
     INJECT(fn, SI_ERROR_INVALID_VALUE);
+    if (int s = capture_unsafe(fn)) return s;
     host_sync("implicit_sync_free");  // freeing waits for the work that may still use the memory
     Alloc* a = find_alloc(p);
     if (!a || a->base != p || a->host != host) {
@@ -566,7 +565,9 @@ SI_API CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, size_t bytes) 
     if (int s = status()) return s;
     INJECT("cuMemcpyHtoD_v2", SI_ERROR_ILLEGAL_ADDRESS);
     if (!src && bytes) return SI_ERROR_INVALID_VALUE;
-    host_sync("sync_copies");
+    if (int s = capture_unsafe("cuMemcpyHtoD_v2")) return s;
+    if (int s = legacy_implicit(current, "cuMemcpyHtoD_v2")) return s;
+    host_sync_legacy("sync_copies");
     if (int s = check_range(dst, bytes, "cuMemcpyHtoD: destination", true)) return s;
     memcpy((void*)dst, src, bytes);
     count("h2d_bytes", (long long)bytes);
@@ -578,7 +579,9 @@ SI_API CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, size_t bytes) {
     if (int s = status()) return s;
     INJECT("cuMemcpyDtoH_v2", SI_ERROR_ILLEGAL_ADDRESS);
     if (!dst && bytes) return SI_ERROR_INVALID_VALUE;
-    host_sync("sync_copies");
+    if (int s = capture_unsafe("cuMemcpyDtoH_v2")) return s;
+    if (int s = legacy_implicit(current, "cuMemcpyDtoH_v2")) return s;
+    host_sync_legacy("sync_copies");
     if (int s = current->sticky) return s;  // a fault in the work before the copy
     if (int s = check_range(src, bytes, "cuMemcpyDtoH: source", true)) return s;
     memcpy(dst, (const void*)src, bytes);
@@ -589,26 +592,36 @@ SI_API CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, size_t bytes) {
 SI_API CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes) {
     Guard g(lock_);
     if (int s = status()) return s;
+    if (int s = capture_unsafe("cuMemcpyDtoD_v2")) return s;
     if (int s = check_range(src, bytes, "cuMemcpyDtoD: source", true)) return s;
     if (int s = check_range(dst, bytes, "cuMemcpyDtoD: destination", true)) return s;
     if (bytes && dst < src + bytes && src < dst + bytes) {
         say("cuMemcpyDtoD: source and destination overlap (0x%llx, 0x%llx, %zu bytes)", src, dst, bytes);
         return SI_ERROR_INVALID_VALUE;
     }
-    count("d2d_bytes", (long long)bytes);
-    return enqueue("cuMemcpyDtoD", [=] { memcpy((void*)dst, (const void*)src, bytes); });
+    Ctx* ctx = current;
+    int r = issue(ctx->legacy, "cuMemcpyDtoD", [=] {
+        if (still_live(ctx, src, bytes, false, "cuMemcpyDtoD: source") && still_live(ctx, dst, bytes, false, "cuMemcpyDtoD: destination"))
+            memcpy((void*)dst, (const void*)src, bytes);
+    });
+    if (r == SI_SUCCESS) count("d2d_bytes", (long long)bytes);
+    return r;
 }
 
 SI_API CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned value, size_t n) {
     Guard g(lock_);
     if (int s = status()) return s;
+    if (int s = capture_unsafe("cuMemsetD32_v2")) return s;  // a legacy-stream memset: treated as unsafe (docs/gpu.md)
     if (dst % 4) return SI_ERROR_INVALID_VALUE;
     if (int s = check_range(dst, 4 * n, "cuMemsetD32", true)) return s;
-    count("memsets");
-    return enqueue("cuMemsetD32", [=] {
+    Ctx* ctx = current;
+    int r = issue(ctx->legacy, "cuMemsetD32", [=] {
+        if (!still_live(ctx, dst, 4 * n, false, "cuMemsetD32")) return;
         unsigned* p = (unsigned*)dst;
         for (size_t i = 0; i < n; i++) p[i] = value;
     });
+    if (r == SI_SUCCESS) count("memsets");
+    return r;
 }
 
 // ---- modules: PTX text in, entries out ----
@@ -673,7 +686,7 @@ SI_API CUresult cuModuleUnload(Module* m) {
     Guard g(lock_);
     if (int s = status(); s != SI_SUCCESS && s != SI_ERROR_ILLEGAL_ADDRESS) return s;
     if (!modules.count(m)) return SI_ERROR_INVALID_HANDLE;
-    flush();
+    run_all();
     for (auto it = funcs.begin(); it != funcs.end();) {
         if ((*it)->module == m) { delete *it; it = funcs.erase(it); }
         else ++it;
@@ -719,7 +732,8 @@ static float* first_float(const std::vector<unsigned char>& bytes) {
     return p;
 }
 
-static void run_kernel(Ctx* ctx, Func* f, const ArgBytes& args, unsigned grid, unsigned block, uint64_t seed) {
+static void run_kernel(Ctx* ctx, Func* f, const ArgBytes& args, unsigned grid, unsigned block) {
+    uint64_t seed = launch_seed++;  // a new block order for every run, graph replays included
     begin_launch(f->name, cfg.checks);
     f->twin->run(args, grid, block, seed);
     Findings found = end_launch();
@@ -753,15 +767,24 @@ SI_API CUresult cuLaunchKernel(Func* f, unsigned gx, unsigned gy, unsigned gz, u
         say("cuLaunchKernel(%s): the stand-in runs 1-D grids without shared memory or `extra` only", f->name.c_str());
         return SI_ERROR_NOT_SUPPORTED;
     }
-    if (stream != nullptr && stream != (void*)1 && stream != (void*)2) return SI_ERROR_INVALID_HANDLE;
+    Stream* st = nullptr;
+    if (resolve_stream(stream, &st)) return SI_ERROR_INVALID_HANDLE;
     if (!params && !f->sizes.empty()) return SI_ERROR_INVALID_VALUE;
     ArgBytes args(f->sizes.size());  // parameters are copied at launch, as the driver does
     for (size_t i = 0; i < args.size(); i++) {
         const unsigned char* p = (const unsigned char*)params[i];
         args[i].assign(p, p + f->sizes[i]);
     }
-    count("launches");
-    uint64_t seed = launch_seed++;
+    bool captured = capturing(st);
     Ctx* ctx = current;
-    return enqueue(f->name.c_str(), [=] { run_kernel(ctx, f, args, gx, bx, seed); });
+    int r = issue(st, f->name.c_str(), [=] {
+        if (!funcs.count(f)) {  // a graph replayed after cuModuleUnload
+            say("a replayed launch of a kernel whose module was unloaded");
+            fault(ctx, SI_ERROR_ILLEGAL_ADDRESS);
+            return;
+        }
+        run_kernel(ctx, f, args, gx, bx);
+    }, true);
+    if (r == SI_SUCCESS && !captured) count("launches");  // eager launches; captured ones count as captured_launches
+    return r;
 }

@@ -31,10 +31,17 @@ enum StandinResult : int {
     SI_ERROR_ILLEGAL_ADDRESS = 700,
     SI_ERROR_LAUNCH_OUT_OF_RESOURCES = 701,
     SI_ERROR_INVALID_HANDLE = 400,
+    SI_ERROR_ILLEGAL_STATE = 401,
     SI_ERROR_NOT_SUPPORTED = 801,
     SI_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900,
     SI_ERROR_STREAM_CAPTURE_INVALIDATED = 901,
+    SI_ERROR_STREAM_CAPTURE_MERGE = 902,
+    SI_ERROR_STREAM_CAPTURE_UNMATCHED = 903,
+    SI_ERROR_STREAM_CAPTURE_UNJOINED = 904,
+    SI_ERROR_STREAM_CAPTURE_ISOLATION = 905,
     SI_ERROR_STREAM_CAPTURE_IMPLICIT = 906,
+    SI_ERROR_CAPTURED_EVENT = 907,
+    SI_ERROR_STREAM_CAPTURE_WRONG_THREAD = 908,
     SI_ERROR_UNKNOWN = 999,
 };
 
@@ -62,7 +69,11 @@ int jvae_standin_unsupported(const char* function);
 }
 
 // Puts `work` on `stream` (nullptr or CU_STREAM_LEGACY = the legacy default stream,
-// CU_STREAM_PER_THREAD = 2 likewise treated as legacy here). Work runs in issue order per stream; a
-// stream being captured records it into the graph instead. Returns SI_SUCCESS or the error the
-// driver would return (invalid stream, sticky error, capture rules).
+// CU_STREAM_PER_THREAD = 2 likewise treated as legacy here, or a live cuStreamCreate'd stream of the
+// current context). Work runs in issue order per stream; a stream being captured records it into
+// the graph instead, and a graph launch runs it again, so `work` must read everything that may
+// change between replays when it runs, not when it is issued. Returns SI_SUCCESS or the error the
+// driver would return: SI_ERROR_INVALID_HANDLE for an unknown or destroyed stream, the sticky error,
+// the capture rules (901 on an invalidated capture, 906 for legacy-stream work while a blocking
+// stream captures).
 int jvae_standin_enqueue(void* stream, const char* what, std::function<void()> work);
