@@ -66,9 +66,14 @@ struct Stream {
     Capture* capture = nullptr;     // while it captures
 };
 
+// Work as issued: bind() runs when the work is queued (issued eagerly, or at each graph launch)
+// and returns what runs later; most work binds to itself, a copy from page-locked memory also
+// takes a snapshot then, to catch the host writing the buffer before the copy ran.
+using Bind = std::function<std::function<void()>()>;
+
 struct Node {
     std::string what;
-    std::function<void()> fn;
+    Bind bind;
 };
 
 struct Capture {
@@ -244,18 +249,22 @@ int refuse_in_capture(Stream* s, const char* fn, const char* why) {
     return SI_ERROR_STREAM_CAPTURE_UNSUPPORTED;
 }
 
-int issue(Stream* s, const char* what, std::function<void()> fn, bool kernel) {
+int issue_bound(Stream* s, const char* what, Bind bind, bool kernel = false) {
     if (Capture* c = s->capture) {
         if (c->invalidated) return SI_ERROR_STREAM_CAPTURE_INVALIDATED;
-        c->nodes.push_back(Node{what, std::move(fn)});
+        c->nodes.push_back(Node{what, std::move(bind)});
         count("captured_nodes");
         if (kernel) count("captured_launches");
         return SI_SUCCESS;
     }
     if (s->legacy)
         if (int r = legacy_implicit(s->ctx, what)) return r;
-    push_work(s, what, std::move(fn));
+    push_work(s, what, bind());
     return SI_SUCCESS;
+}
+
+int issue(Stream* s, const char* what, std::function<void()> fn, bool kernel) {
+    return issue_bound(s, what, [fn = std::move(fn)] { return fn; }, kernel);
 }
 
 // ---- the context's end, counters ----
@@ -330,6 +339,30 @@ HostMem host_side(uintptr_t p, size_t bytes, const char* what) {
         say("%s: [0x%" PRIxPTR ", +%zu bytes) runs outside page-locked allocation #%" PRIu64 " [0x%" PRIxPTR ", +%zu bytes)", what,
             p, bytes, x->serial, x->base, x->bytes);
     return HostMem::bad;
+}
+
+// A copy from page-locked memory, queued now: on a card the device reads the buffer at some time
+// between now and the copy's completion, so a host write to it in between is a race. The work
+// compares the buffer with a snapshot taken now and, like a data race in a kernel, reports a
+// difference as a fault.
+std::function<void()> pinned_upload(Ctx* ctx, uintptr_t dst, uintptr_t hp, size_t bytes) {
+    Alloc* a = find_alloc(hp);
+    if (!a || !a->host || hp + bytes > a->base + a->bytes)  // freed before this graph launch: reported when it runs
+        return [=] { still_live(ctx, hp, bytes, true, "cuMemcpyHtoDAsync: source"); };
+    auto snapshot = std::make_shared<std::vector<unsigned char>>((const unsigned char*)hp, (const unsigned char*)hp + bytes);
+    return [=] {
+        if (!still_live(ctx, hp, bytes, true, "cuMemcpyHtoDAsync: source") ||
+            !still_live(ctx, dst, bytes, false, "cuMemcpyHtoDAsync: destination"))
+            return;
+        if (memcmp(snapshot->data(), (const void*)hp, bytes) != 0) {
+            say("cuMemcpyHtoDAsync: the host wrote page-locked memory [0x%" PRIxPTR ", +%zu bytes) after the copy from it was "
+                "queued and before it ran: a race on a card (wait for an event before reusing the buffer)", hp, bytes);
+            count("host_races");
+            fault(ctx, SI_ERROR_ILLEGAL_ADDRESS);
+            return;
+        }
+        memcpy((void*)dst, (const void*)hp, bytes);
+    };
 }
 
 }  // namespace standin
@@ -574,12 +607,7 @@ SI_API CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t by
         });
         if (r == SI_SUCCESS) count("pageable_async_copies");
     } else {
-        uintptr_t hp = (uintptr_t)src;
-        r = issue(s, "cuMemcpyHtoDAsync", [=] {
-            if (still_live(ctx, hp, bytes, true, "cuMemcpyHtoDAsync: source") &&
-                still_live(ctx, dst, bytes, false, "cuMemcpyHtoDAsync: destination"))
-                memcpy((void*)dst, (const void*)hp, bytes);
-        });
+        r = issue_bound(s, "cuMemcpyHtoDAsync", [ctx, dst, hp = (uintptr_t)src, bytes] { return pinned_upload(ctx, dst, hp, bytes); });
     }
     if (r == SI_SUCCESS) {
         count("async_copies");
@@ -696,7 +724,7 @@ SI_API CUresult cuGraphLaunch(GraphExec* e, void* h) {
     if (s->legacy)
         if (int r = legacy_implicit(s->ctx, "cuGraphLaunch")) return r;
     for (const Node& n : e->nodes)
-        push_work(s, n.what, [fn = n.fn] {
+        push_work(s, n.what, [fn = n.bind()] {
             count("graph_nodes_run");
             fn();
         });

@@ -619,6 +619,23 @@ class StandInTest {
     }
 
     @Test
+    void theHostWritingAPinnedBufferBeforeItsQueuedUploadRanIsARace() {
+        int n = 64;
+        long bytes = 4L * n;
+        CudaBackend be = CudaBackend.open(0, false);
+        CUdeviceptr d = dev(new float[n]);
+        Pointer in = new Pointer();
+        JCudaDriver.cuMemAllocHost(in, bytes);
+        FloatBuffer inF = in.getByteBuffer(0, bytes).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        CUstream s = stream(NON_BLOCKING);
+        JCudaDriver.cuMemcpyHtoDAsync(d, in, bytes, s);
+        inF.put(3, 5f); // too early: on a card the copy may read either value
+        assertEquals(CUresult.CUDA_ERROR_ILLEGAL_ADDRESS, rc(() -> JCudaDriver.cuStreamSynchronize(s)), "a race, sticky like a kernel's");
+        rc(() -> JCudaDriver.cuMemFreeHost(in));
+        assertThrows(RuntimeException.class, be::close);
+    }
+
+    @Test
     void legacyStreamWorkWhileABlockingStreamCapturesIsRefusedAsAnImplicitDependency() {
         int n = 64;
         try (CudaBackend be = CudaBackend.open(0, false); Axpy axpy = new Axpy()) {
