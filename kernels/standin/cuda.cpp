@@ -17,7 +17,8 @@
 //    without synchronising reads stale data here as it would on a card. Events, async copies,
 //    stream capture and graphs, with the driver's capture rules, are in streams.cpp. Kernels run
 //    their whole grid, blocks shuffled, with per-access bounds and race checks (checks.cpp).
-//  - Counters (launches, synchronisations, bytes each way, allocations) go to the JSON file named
+//  - Counters (launches, synchronisations, bytes each way, allocations, streams, events, captures,
+//    graphs and what is still live; docs/gpu.md lists them) go to the JSON file named
 //    by JVAE_STANDIN_COUNTERS, rewritten at every cuCtxSynchronize, context release, module unload
 //    and at exit.
 //
