@@ -189,13 +189,16 @@ __global__ void gaussian_nll(const float* __restrict__ mean, const float* __rest
     }
 }
 
-// CpuBackend.adamStep (PyTorch form): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
-// p -= lr (m / bc1) / (sqrt(v / bc2) + eps); bc1, bc2 from the step block when step != null
+// CpuBackend.adamStep (PyTorch form), on g' = g + decay p (L2 weight decay fused in; decay null: g' = g):
+// m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2; p -= lr (m / bc1) / (sqrt(v / bc2) + eps);
+// bc1, bc2 from the step block when step != null
 __global__ void adam_step(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m, float* __restrict__ v,
-                          int n, float lr, float b1, float b2, float eps, float bc1, float bc2, const float* __restrict__ step) {
+                          int n, float lr, float b1, float b2, float eps, float bc1, float bc2, const float* __restrict__ step,
+                          const float* __restrict__ decay) {
     if (step) { bc1 = step[STEP_BC1]; bc2 = step[STEP_BC2]; }
     GRID_STRIDE(i, n) {
         float gi = g[i];
+        if (decay) gi = gi + decay[i] * p[i];
         float mi = b1 * m[i] + (1.0f - b1) * gi;
         float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
         m[i] = mi;
@@ -204,11 +207,13 @@ __global__ void adam_step(float* __restrict__ p, const float* __restrict__ g, fl
     }
 }
 
-// CpuBackend.rmspropStep (Keras form): ms = rho ms + (1-rho) g^2; p -= lr g / (sqrt(ms) + eps)
+// CpuBackend.rmspropStep (Keras form), on g' = g + decay p (decay null: g' = g):
+// ms = rho ms + (1-rho) g'^2; p -= lr g' / (sqrt(ms) + eps)
 __global__ void rmsprop_step(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ ms, int n,
-                             float lr, float rho, float eps) {
+                             float lr, float rho, float eps, const float* __restrict__ decay) {
     GRID_STRIDE(i, n) {
         float gi = g[i];
+        if (decay) gi = gi + decay[i] * p[i];
         float si = rho * ms[i] + (1.0f - rho) * gi * gi;
         ms[i] = si;
         p[i] -= lr * gi / (sqrtf(si) + eps);

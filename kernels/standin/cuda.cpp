@@ -19,7 +19,7 @@
 //    their whole grid, blocks shuffled, with per-access bounds and race checks (checks.cpp).
 //  - Counters (launches, synchronisations, bytes each way, allocations, streams, events, captures,
 //    graphs and what is still live; docs/gpu.md lists them) go to the JSON file named
-//    by JVAE_STANDIN_COUNTERS, rewritten at every cuCtxSynchronize, context release, module unload
+//    by JVAE_STANDIN_COUNTERS, rewritten at every cuCtxSynchronize, cuStreamSynchronize, context release, module unload
 //    and at exit.
 //
 // Configuration (environment, read at cuInit):
@@ -27,7 +27,7 @@
 //   JVAE_STANDIN_CC       compute capability, e.g. 8.0 (default), 7.0, 5.2
 //   JVAE_STANDIN_MEMORY   device memory, bytes or with K/M/G (default 8G)
 //   JVAE_STANDIN_DRIVER   driver version, e.g. 12.6 or 12060 (default 12.6): caps the PTX ISA
-//   JVAE_STANDIN_COUNTERS the counters file (%p in it: the process id)
+//   JVAE_STANDIN_COUNTERS the counters file (%p in it: the process id), rewritten at every context or stream synchronisation
 //   JVAE_STANDIN_SMS      multiprocessor count (default 2: small grids, many grid-stride rounds)
 //   JVAE_STANDIN_CHECKS   0 turns the per-access bounds/race checks off (faster)
 //   JVAE_STANDIN_FAIL     failure injection: fn[:n],... makes the n-th call of fn fail

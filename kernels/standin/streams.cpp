@@ -411,6 +411,7 @@ SI_API CUresult cuStreamSynchronize(void* h) {
     count("stream_synchronize");
     if (s->legacy) run_legacy(s->ctx);
     else run_stream(s);
+    write_counters();  // as cuCtxSynchronize: a point where tests read them (CudaBackend.sync is a stream sync)
     return current->sticky;
 }
 

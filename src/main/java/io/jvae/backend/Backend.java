@@ -59,6 +59,41 @@ public interface Backend extends AutoCloseable {
     default void sync() {}
 
     /**
+     * Starts copying src to the host without waiting for the device (a GPU: into page-locked memory,
+     * an event marks the end); the CPU copies at once. The result is read when {@link Readback#done}.
+     */
+    default Readback readback(Tensor src) {
+        float[] h = new float[src.size()];
+        download(src, h, 0);
+        return new Readback() {
+            @Override
+            public boolean done() {
+                return true;
+            }
+
+            @Override
+            public float[] await() {
+                return h;
+            }
+        };
+    }
+
+    /** A copy to the host under way: {@link #done} never waits, {@link #await} does. */
+    interface Readback {
+        boolean done();
+
+        float[] await();
+    }
+
+    /**
+     * A recorder that captures whole training steps and replays them (CUDA Graphs), for batches of
+     * up to maxBatch inputs, or null when this backend runs every step call by call (the CPU).
+     */
+    default StepReplay stepReplay(int maxBatch) {
+        return null;
+    }
+
+    /**
      * {free, total} bytes of the memory this backend allocates from when it is not the Java heap
      * (a GPU's), or null: the heap. Lets a run check up front that it fits.
      */
@@ -163,15 +198,19 @@ public interface Backend extends AutoCloseable {
     void gaussianNll(Tensor mean, Tensor x, Tensor loss, Tensor grad, float scale);
 
     /**
-     * Adam (Kingma and Ba 2015) in PyTorch's form over flat buffers: m = b1 m + (1-b1) g;
-     * v = b2 v + (1-b2) g^2; p -= lr m / bc1 / (sqrt(v / bc2) + eps), bc1 = 1 - b1^t, bc2 = 1 - b2^t.
-     * Kernel: adam_step.
+     * Adam (Kingma and Ba 2015) in PyTorch's form over flat buffers, on g' = g + decay p (L2 weight
+     * decay, fused: decay is 2 l2 on the weights and 0 on the biases; null: g' = g; g is not changed):
+     * m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2; p -= lr m / bc1 / (sqrt(v / bc2) + eps),
+     * bc1 = 1 - b1^t, bc2 = 1 - b2^t. p, g, m, v, decay: (P, 1). Kernel: adam_step.
      */
-    void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float b1, float b2, float eps,
+    void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, Tensor decay, float lr, float b1, float b2, float eps,
                   float bc1, float bc2);
 
-    /** RMSprop (Tieleman and Hinton 2012, Keras form): ms = rho ms + (1-rho) g^2; p -= lr g / (sqrt(ms) + eps). Kernel: rmsprop_step. */
-    void rmspropStep(Tensor p, Tensor g, Tensor ms, float lr, float rho, float eps);
+    /**
+     * RMSprop (Tieleman and Hinton 2012, Keras form) on g' = g + decay p as adamStep:
+     * ms = rho ms + (1-rho) g'^2; p -= lr g' / (sqrt(ms) + eps). Kernel: rmsprop_step.
+     */
+    void rmspropStep(Tensor p, Tensor g, Tensor ms, Tensor decay, float lr, float rho, float eps);
 
     /** dst[:, j] = src[:, idx[j]]. src: (R, N); dst: (R, idx.length). Kernel: gather_columns. */
     void gatherColumns(Tensor src, Indices idx, Tensor dst);

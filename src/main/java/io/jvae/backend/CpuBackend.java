@@ -442,23 +442,25 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float b1, float b2, float eps, float bc1, float bc2) {
+    public void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, Tensor decay, float lr, float b1, float b2, float eps, float bc1, float bc2) {
         sameSize("adamStep(p, g)", p, g);
         sameSize("adamStep(p, m)", p, m);
         sameSize("adamStep(p, v)", p, v);
-        float[] pa = arr(p), gaa = arr(g), maa = arr(m), va = arr(v);
-        int po = off(p), go = off(g), mo = off(m), vo = off(v);
+        if (decay != null) sameSize("adamStep(p, decay)", p, decay);
+        float[] pa = arr(p), gaa = arr(g), maa = arr(m), va = arr(v), da = decay == null ? null : arr(decay);
+        int po = off(p), go = off(g), mo = off(m), vo = off(v), dO = decay == null ? 0 : off(decay);
         Parallel.forRange(p.size(), (lo, hi) -> {
-            if (Simd.AVAILABLE) SimdKernels.adam(pa, po, gaa, go, maa, mo, va, vo, lo, hi, lr, b1, b2, eps, bc1, bc2);
-            else adamRange(pa, po, gaa, go, maa, mo, va, vo, lo, hi, lr, b1, b2, eps, bc1, bc2);
+            if (Simd.AVAILABLE) SimdKernels.adam(pa, po, gaa, go, maa, mo, va, vo, da, dO, lo, hi, lr, b1, b2, eps, bc1, bc2);
+            else adamRange(pa, po, gaa, go, maa, mo, va, vo, da, dO, lo, hi, lr, b1, b2, eps, bc1, bc2);
         });
     }
 
-    /** The scalar Adam loop over [lo, hi) (also the tail of the SIMD loop). */
-    static void adamRange(float[] pa, int po, float[] gaa, int go, float[] maa, int mo, float[] va, int vo, int lo, int hi,
-                          float lr, float b1, float b2, float eps, float bc1, float bc2) {
+    /** The scalar Adam loop over [lo, hi) (also the tail of the SIMD loop); da null: no decay. */
+    static void adamRange(float[] pa, int po, float[] gaa, int go, float[] maa, int mo, float[] va, int vo, float[] da, int dO,
+                          int lo, int hi, float lr, float b1, float b2, float eps, float bc1, float bc2) {
         for (int i = lo; i < hi; i++) {
             float gi = gaa[go + i];
+            if (da != null) gi = gi + da[dO + i] * pa[po + i];
             float mi = b1 * maa[mo + i] + (1f - b1) * gi;
             float vi = b2 * va[vo + i] + (1f - b2) * gi * gi;
             maa[mo + i] = mi;
@@ -468,21 +470,24 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void rmspropStep(Tensor p, Tensor g, Tensor ms, float lr, float rho, float eps) {
+    public void rmspropStep(Tensor p, Tensor g, Tensor ms, Tensor decay, float lr, float rho, float eps) {
         sameSize("rmspropStep(p, g)", p, g);
         sameSize("rmspropStep(p, ms)", p, ms);
-        float[] pa = arr(p), gaa = arr(g), sa = arr(ms);
-        int po = off(p), go = off(g), so = off(ms);
+        if (decay != null) sameSize("rmspropStep(p, decay)", p, decay);
+        float[] pa = arr(p), gaa = arr(g), sa = arr(ms), da = decay == null ? null : arr(decay);
+        int po = off(p), go = off(g), so = off(ms), dO = decay == null ? 0 : off(decay);
         Parallel.forRange(p.size(), (lo, hi) -> {
-            if (Simd.AVAILABLE) SimdKernels.rmsprop(pa, po, gaa, go, sa, so, lo, hi, lr, rho, eps);
-            else rmspropRange(pa, po, gaa, go, sa, so, lo, hi, lr, rho, eps);
+            if (Simd.AVAILABLE) SimdKernels.rmsprop(pa, po, gaa, go, sa, so, da, dO, lo, hi, lr, rho, eps);
+            else rmspropRange(pa, po, gaa, go, sa, so, da, dO, lo, hi, lr, rho, eps);
         });
     }
 
-    /** The scalar RMSprop loop over [lo, hi) (also the tail of the SIMD loop). */
-    static void rmspropRange(float[] pa, int po, float[] gaa, int go, float[] sa, int so, int lo, int hi, float lr, float rho, float eps) {
+    /** The scalar RMSprop loop over [lo, hi) (also the tail of the SIMD loop); da null: no decay. */
+    static void rmspropRange(float[] pa, int po, float[] gaa, int go, float[] sa, int so, float[] da, int dO, int lo, int hi,
+                             float lr, float rho, float eps) {
         for (int i = lo; i < hi; i++) {
             float gi = gaa[go + i];
+            if (da != null) gi = gi + da[dO + i] * pa[po + i];
             float si = rho * sa[so + i] + (1f - rho) * gi * gi;
             sa[so + i] = si;
             pa[po + i] -= lr * gi / ((float) Math.sqrt(si) + eps);

@@ -257,36 +257,41 @@ final class SimdKernels {
     }
 
     /** Adam, PyTorch form, over [lo, hi): identical rounding to the scalar loop. */
-    static void adam(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int lo, int hi,
+    static void adam(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float[] d, int dO, int lo, int hi,
                      float lr, float b1, float b2, float eps, float bc1, float bc2) {
         FloatVector vb1 = FloatVector.broadcast(S, b1), vb2 = FloatVector.broadcast(S, b2), c1 = FloatVector.broadcast(S, 1f - b1),
                 c2 = FloatVector.broadcast(S, 1f - b2), vlr = FloatVector.broadcast(S, lr), vbc1 = FloatVector.broadcast(S, bc1),
                 vbc2 = FloatVector.broadcast(S, bc2), veps = FloatVector.broadcast(S, eps);
         int i = lo;
         for (int up = lo + S.loopBound(hi - lo); i < up; i += S.length()) {
+            FloatVector pi = FloatVector.fromArray(S, p, po + i);
             FloatVector gi = FloatVector.fromArray(S, g, go + i);
+            if (d != null) gi = gi.add(FloatVector.fromArray(S, d, dO + i).mul(pi)); // L2 decay: g + decay p, a product then a sum
             FloatVector mi = vb1.mul(FloatVector.fromArray(S, m, mo + i)).add(c1.mul(gi));
             FloatVector vi = vb2.mul(FloatVector.fromArray(S, v, vo + i)).add(c2.mul(gi).mul(gi));
             mi.intoArray(m, mo + i);
             vi.intoArray(v, vo + i);
             FloatVector step = vlr.mul(mi.div(vbc1)).div(vi.div(vbc2).sqrt().add(veps));
-            FloatVector.fromArray(S, p, po + i).sub(step).intoArray(p, po + i);
+            pi.sub(step).intoArray(p, po + i);
         }
-        CpuBackend.adamRange(p, po, g, go, m, mo, v, vo, i, hi, lr, b1, b2, eps, bc1, bc2);
+        CpuBackend.adamRange(p, po, g, go, m, mo, v, vo, d, dO, i, hi, lr, b1, b2, eps, bc1, bc2);
     }
 
     /** RMSprop, Keras form, over [lo, hi). */
-    static void rmsprop(float[] p, int po, float[] g, int go, float[] ms, int so, int lo, int hi, float lr, float rho, float eps) {
+    static void rmsprop(float[] p, int po, float[] g, int go, float[] ms, int so, float[] d, int dO, int lo, int hi, float lr, float rho,
+                        float eps) {
         FloatVector vrho = FloatVector.broadcast(S, rho), c = FloatVector.broadcast(S, 1f - rho), vlr = FloatVector.broadcast(S, lr),
                 veps = FloatVector.broadcast(S, eps);
         int i = lo;
         for (int up = lo + S.loopBound(hi - lo); i < up; i += S.length()) {
+            FloatVector pi = FloatVector.fromArray(S, p, po + i);
             FloatVector gi = FloatVector.fromArray(S, g, go + i);
+            if (d != null) gi = gi.add(FloatVector.fromArray(S, d, dO + i).mul(pi)); // L2 decay: g + decay p, a product then a sum
             FloatVector si = vrho.mul(FloatVector.fromArray(S, ms, so + i)).add(c.mul(gi).mul(gi));
             si.intoArray(ms, so + i);
-            FloatVector.fromArray(S, p, po + i).sub(vlr.mul(gi).div(si.sqrt().add(veps))).intoArray(p, po + i);
+            pi.sub(vlr.mul(gi).div(si.sqrt().add(veps))).intoArray(p, po + i);
         }
-        CpuBackend.rmspropRange(p, po, g, go, ms, so, i, hi, lr, rho, eps);
+        CpuBackend.rmspropRange(p, po, g, go, ms, so, d, dO, i, hi, lr, rho, eps);
     }
 
     /** CpuBackend.axpyRange over [lo, hi): y += alpha x, a product then a sum (no fma), as the scalar loop. */

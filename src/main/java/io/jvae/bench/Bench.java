@@ -3,13 +3,14 @@ package io.jvae.bench;
 import io.jvae.backend.Backend;
 import io.jvae.backend.CpuBackend;
 import io.jvae.backend.Gemm;
-import io.jvae.backend.Indices;
+import io.jvae.backend.cuda.CudaBackend;
 import io.jvae.backend.Philox;
 import io.jvae.backend.Tensor;
 import io.jvae.model.ModelConfig;
 import io.jvae.model.Vae;
 import io.jvae.train.Optimizer;
 import io.jvae.train.TrainConfig;
+import io.jvae.train.TrainingSteps;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -25,9 +26,15 @@ import java.util.Map;
 public final class Bench {
     private Bench() {}
 
+    /**
+     * cudaGraph: the steps were CUDA Graph replays; perStep: on CUDA, what the backend counted itself per
+     * timed step (launches, graph launches, host syncs, device allocations, bytes each way), the
+     * bench's own synchronisation after each measurement excluded; null on the CPU.
+     */
     public record Result(String backend, int batch, double msMedian, double msMin, double msMax, double samplesPerSecond,
                          double gflops, double ceilingShare, double denseGflops, long peakHeapBytes, Map<ProfilingBackend.Phase, long[]> profile,
-                         Map<String, long[]> profileByOp, Map<String, long[]> profileByGemm, int profiledSteps) {}
+                         Map<String, long[]> profileByOp, Map<String, long[]> profileByGemm, int profiledSteps,
+                         boolean cudaGraph, Map<String, Double> perStep, String device) {}
 
     /**
      * The examples a bench trains on, (dim, n) column-major. Their zeros matter: the CPU multiplies
@@ -62,7 +69,7 @@ public final class Bench {
 
     /** firstLayerDensity: the share of the first layer's FLOPs the backend executes (its input's density when sparse, else 1). */
     public static Result run(Backend be, ModelConfig mc, TrainConfig tc, int batch, int warmup, int steps, int repeats,
-                             double ceilingGflops, boolean profile, Data data, double firstLayerDensity) {
+                             double ceilingGflops, boolean profile, Data data, double firstLayerDensity, boolean cudaGraph) {
         if (data.dim() != mc.inputDim())
             throw new io.jvae.InvalidInputException("bench data has " + data.dim() + " features, the model " + mc.inputDim());
         ProfilingBackend prof = profile ? new ProfilingBackend(be) : null;
@@ -88,24 +95,21 @@ public final class Bench {
             for (int i = 0; i < n; i++) oh[i * mc.classes() + i % mc.classes()] = 1f;
             use.upload(oh, 0, oneHot);
         }
-        int[] perm = io.jvae.train.Seeds.permutation(1, 1, n); // a shuffled epoch, as in training
-        Indices idx = use.allocIndices(n);
-        use.uploadIndices(perm, 0, idx);
         Tensor stats = use.alloc(4, 1);
+        TrainingSteps ts = new TrainingSteps(vae, opt, tc, dataT, oneHot, stats, 7, 3, cudaGraph && !profile);
+        ts.epoch(io.jvae.train.Seeds.permutation(1, 1, n)); // a shuffled epoch, as in training
         long[] step = {0};
         Runnable one = () -> {
             int start = (int) ((step[0] * batch) % (n - batch + 1));
-            vae.loadBatch(dataT, oneHot, idx.slice(start, batch));
-            if (tc.binarize()) vae.binarizeBatch(3, step[0] * (long) mc.inputDim() * batch);
-            if (tc.objective() == TrainConfig.Objective.IWAE) vae.trainStepIwae(7, step[0] * vae.noisePerStep(), stats);
-            else vae.trainStep(7, step[0] * vae.noisePerStep(), tc.beta(), stats);
-            opt.step();
+            ts.step(step[0], start, batch, tc.beta());
             step[0]++;
         };
         for (int i = 0; i < warmup; i++) one.run();
         use.sync();
         if (prof != null) prof.reset();
         resetPeaks();
+        CudaBackend cuda = be instanceof CudaBackend c ? c : null;
+        CudaBackend.Counters before = cuda == null ? null : cuda.counters();
         double[] ms = new double[repeats];
         for (int r = 0; r < repeats; r++) {
             long t0 = System.nanoTime();
@@ -113,6 +117,22 @@ public final class Bench {
             use.sync();
             ms[r] = (System.nanoTime() - t0) / 1e6 / steps;
         }
+        Map<String, Double> perStep = null;
+        if (cuda != null) {
+            CudaBackend.Counters d = cuda.counters().minus(before);
+            double k = (double) steps * repeats;
+            perStep = new java.util.LinkedHashMap<>();
+            perStep.put("launches_per_step", d.launches / k);
+            perStep.put("graph_launches_per_step", d.graphLaunches / k);
+            perStep.put("host_syncs_per_step", (d.hostSyncs - repeats) / k); // less the sync that ends each measurement
+            perStep.put("device_allocs_per_step", d.allocs / k);
+            perStep.put("copies_per_step", d.copies / k);
+            perStep.put("h2d_bytes_per_step", d.h2dBytes / k);
+            perStep.put("d2h_bytes_per_step", d.d2hBytes / k);
+            perStep.put("gemms_per_step", d.gemms / k);
+        }
+        boolean replayed = ts.replayed();
+        ts.close();
         double[] sorted = ms.clone();
         Arrays.sort(sorted);
         double med = sorted[repeats / 2];
@@ -120,7 +140,7 @@ public final class Bench {
         double denseGflops = Flops.perStep(mc, batch, tc.samples()) / (med * 1e-3) / 1e9;
         return new Result(be.name(), batch, med, sorted[0], sorted[repeats - 1], batch / (med * 1e-3), gflops,
                 ceilingGflops > 0 ? gflops / ceilingGflops : Double.NaN, denseGflops, peakHeap(), prof == null ? null : prof.totals(),
-                prof == null ? null : prof.byOperation(), prof == null ? null : prof.byGemmShape(), steps * repeats);
+                prof == null ? null : prof.byOperation(), prof == null ? null : prof.byGemmShape(), steps * repeats, replayed, perStep, be.describe());
     }
 
     /** Best sgemm GFLOP/s of the CPU BLAS on a square 1024 problem (the ceiling a step's GEMMs can reach). */

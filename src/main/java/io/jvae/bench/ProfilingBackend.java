@@ -146,13 +146,13 @@ public final class ProfilingBackend implements Backend {
     @Override public void gaussianNll(Tensor m, Tensor x, Tensor loss, Tensor grad, float scale) { long t = t0(); be.gaussianNll(m, x, loss, grad, scale); end(Phase.ELEMENTWISE, "gaussianNll", t); }
 
     @Override
-    public void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float b1, float b2, float eps, float bc1, float bc2) {
+    public void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, Tensor decay, float lr, float b1, float b2, float eps, float bc1, float bc2) {
         long t = t0();
-        be.adamStep(p, g, m, v, lr, b1, b2, eps, bc1, bc2);
+        be.adamStep(p, g, m, v, decay, lr, b1, b2, eps, bc1, bc2);
         end(Phase.OPTIMIZER, "adamStep", t);
     }
 
-    @Override public void rmspropStep(Tensor p, Tensor g, Tensor ms, float lr, float rho, float eps) { long t = t0(); be.rmspropStep(p, g, ms, lr, rho, eps); end(Phase.OPTIMIZER, "rmspropStep", t); }
+    @Override public void rmspropStep(Tensor p, Tensor g, Tensor ms, Tensor decay, float lr, float rho, float eps) { long t = t0(); be.rmspropStep(p, g, ms, decay, lr, rho, eps); end(Phase.OPTIMIZER, "rmspropStep", t); }
     @Override public void gatherColumns(Tensor src, Indices idx, Tensor dst) { long t = t0(); be.gatherColumns(src, idx, dst); end(Phase.DATA, "gatherColumns", t); }
     @Override public void binarize(Tensor x, long seed, long offset) { long t = t0(); be.binarize(x, seed, offset); end(Phase.DATA, "binarize", t); }
     @Override public void normal(Tensor out, long seed, long offset) { long t = t0(); be.normal(out, seed, offset); end(Phase.ELEMENTWISE, "normal", t); }

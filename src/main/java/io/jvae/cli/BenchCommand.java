@@ -55,6 +55,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--examples", defaultValue = "60000", description = "synthetic examples resident on the backend (batches are gathered from a shuffled order). Default: ${DEFAULT-VALUE}")
     int examples;
 
+    @Option(names = "--cuda-graph", defaultValue = "on", description = "CUDA: on (each step replays one CUDA Graph), off (kernels launched one by one) or both (a row each). Default: ${DEFAULT-VALUE}")
+    String cudaGraph;
+
     @Option(names = "--json", description = "one JSON object per row instead of the table")
     boolean json;
 
@@ -69,6 +72,12 @@ final class BenchCommand implements Callable<Integer> {
         for (int b : batches) InvalidInputException.require(b >= 1 && b <= 65536, "--batches: each must be in [1, 65536], got %d", b);
         InvalidInputException.require(steps >= 1 && warmup >= 0 && repeats >= 1, "--steps, --repeats must be >= 1 and --warmup >= 0");
         InvalidInputException.require(examples >= 1, "--examples must be >= 1, got %d", examples);
+        List<Boolean> graphModes = switch (cudaGraph) {
+            case "on" -> List.of(true);
+            case "off" -> List.of(false);
+            case "both" -> List.of(true, false);
+            default -> throw new InvalidInputException("--cuda-graph must be on, off or both, got " + cudaGraph);
+        };
         PrintWriter out = spec.commandLine().getOut();
         ModelConfig mc = opts.model(784, 10);
         Bench.Data bd = benchData(mc.inputDim());
@@ -100,18 +109,24 @@ final class BenchCommand implements Callable<Integer> {
             out.println("|---|---|---|---|---|---|---|---|");
         }
         Map<Integer, Double> cpuRate = new LinkedHashMap<>();
+        List<String> notes = new ArrayList<>(); // per-step counters of the CUDA rows, printed under the table
         for (String bn : backends) {
-            for (int batch : batches) {
+            for (int batch : batches) for (boolean graph : bn.equals("cpu") ? List.of(false) : graphModes) {
                 Bench.Result r;
                 try (Backend be = Devices.open(bn, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))) {
                     boolean cpu = be instanceof CpuBackend;
-                    r = Bench.run(be, mc, tc, batch, warmup, steps, repeats, cpu ? ceiling : 0, profile, bd, cpu ? cpuDensity : 1);
+                    r = Bench.run(be, mc, tc, batch, warmup, steps, repeats, cpu ? ceiling : 0, profile, bd, cpu ? cpuDensity : 1, graph);
                 }
                 if (bn.equals("cpu")) cpuRate.put(batch, r.samplesPerSecond());
                 Double base = cpuRate.get(batch);
                 if (json) {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("backend", r.backend());
+                    if (r.perStep() != null) {
+                        m.put("device", r.device());
+                        m.put("cuda_graph", r.cudaGraph());
+                        m.putAll(r.perStep());
+                    }
                     m.put("model", mc.summary());
                     m.put("batch", batch);
                     m.put("samples_per_s", r.samplesPerSecond());
@@ -137,16 +152,23 @@ final class BenchCommand implements Callable<Integer> {
                     }
                     out.println(Json.write(m));
                 } else {
-                    out.printf(Locale.ROOT, "| %s | %d | %.0f%s | %.2f (%.2f-%.2f) | %.1f | %s | %.1f | %d |%n", r.backend(), batch, r.samplesPerSecond(),
+                    out.printf(Locale.ROOT, "| %s | %d | %.0f%s | %.2f (%.2f-%.2f) | %.1f | %s | %.1f | %d |%n",
+                            r.backend() + (r.perStep() == null ? "" : r.cudaGraph() ? " graph" : " eager"), batch, r.samplesPerSecond(),
                             !bn.equals("cpu") && base != null ? String.format(Locale.ROOT, " (%.1fx cpu)", r.samplesPerSecond() / base) : "",
                             r.msMedian(), r.msMin(), r.msMax(), r.gflops(),
                             Double.isNaN(r.ceilingShare()) ? "-" : String.format(Locale.ROOT, "%.0f %%", 100 * r.ceilingShare()),
                             r.denseGflops(), r.peakHeapBytes() >> 20);
+                    if (r.perStep() != null) {
+                        StringBuilder sb = new StringBuilder("  per step on " + r.device() + ":");
+                        r.perStep().forEach((k, v) -> sb.append(String.format(Locale.ROOT, " %s %.2f", k.replace("_per_step", ""), v)));
+                        notes.add(sb.toString());
+                    }
                     if (r.profile() != null) printProfile(out, r);
                 }
                 out.flush();
             }
         }
+        for (String n : notes) out.println(n);
         return Jvae.OK;
     }
 

@@ -46,4 +46,11 @@ final class Devices {
         }
         throw new InvalidInputException("--device must be auto, cpu, cuda or cuda:N, got '" + device + "'");
     }
+
+    /** An on|off option's value (one line, exit 2, for anything else). */
+    static boolean onOff(String option, String value) {
+        if ("on".equals(value)) return true;
+        if ("off".equals(value)) return false;
+        throw new io.jvae.InvalidInputException(option + " must be on or off, got " + value);
+    }
 }

@@ -15,14 +15,15 @@ public final class MemoryPlan {
     private MemoryPlan() {}
 
     /**
-     * Bytes of one training run: parameters x (values, gradients, optimizer state, best copy,
-     * checkpoint staging), workspace, and the data's copy on the backend (none when the backend
+     * Bytes of one training run: parameters x (values, gradients, optimizer state, L2 decay vector,
+     * best copy, checkpoint staging), workspace, and the data's copy on the backend (none when the backend
      * shares the host arrays, as the CPU does: the data sets are already on the heap; their
      * one-hot labels, C floats per example, are still new).
      */
     public static double trainingBytes(ModelConfig mc, TrainConfig tc, long batch, long nTrain, long nTest, boolean dataShared) {
         double p = Vae.parameterCount(mc);
-        double paramCopies = 2 + (tc.optimizer() == OptimizerKind.ADAM ? 2 : 1) + 1 /* best */ + 3 /* checkpoint staging */;
+        double paramCopies = 2 + (tc.optimizer() == OptimizerKind.ADAM ? 2 : 1) + (tc.l2() > 0 ? 1 : 0) /* decay vector */
+                + 1 /* best */ + 3 /* checkpoint staging */;
         double data = (double) ((dataShared ? 0 : mc.inputDim()) + mc.classes()) * (nTrain + nTest);
         return 4.0 * (p * paramCopies + Vae.workspaceFloats(mc, batch, tc.samples()) + data);
     }

@@ -6,15 +6,16 @@ import io.jvae.model.Params;
 import io.jvae.model.Vae;
 
 /**
- * One update of the whole flat parameter buffer per step: L2 gradient 2 l2 W added to each
- * weight's gradient (axpy), then one Adam or RMSprop launch over all parameters.
+ * One update of the whole flat parameter buffer per step: one Adam or RMSprop launch over all
+ * parameters, with the L2 gradient 2 l2 W of the weights (Keras' kernel_regularizer; biases are
+ * not decayed) fused in through a decay vector made once: 2 l2 at the weights, 0 at the biases.
  */
 public final class Optimizer {
     private final Backend be;
     private final Vae vae;
     private final TrainConfig tc;
     final Tensor m, v;      // (P, 1) Adam first/second moments; RMSprop uses m as its mean square
-    private final Tensor[] weights, weightGrads; // views of every weight and its gradient, made once (L2 decay)
+    private final Tensor decay;   // (P, 1) 2 l2 at the weights, 0 at the biases; null without L2
     long t;                 // steps taken
 
     public Optimizer(Vae vae, TrainConfig tc) {
@@ -23,21 +24,45 @@ public final class Optimizer {
         this.tc = tc;
         this.m = be.alloc(vae.params.total, 1);
         this.v = tc.optimizer() == OptimizerKind.ADAM ? be.alloc(vae.params.total, 1) : be.alloc(1, 1);
-        java.util.List<Params.Entry> ws = vae.weights();
-        this.weights = ws.stream().map(vae.params::value).toArray(Tensor[]::new);
-        this.weightGrads = ws.stream().map(vae.params::grad).toArray(Tensor[]::new);
+        if (tc.l2() > 0) {
+            float[] d = new float[vae.params.total];
+            for (Params.Entry e : vae.weights()) java.util.Arrays.fill(d, (int) e.offset(), (int) e.offset() + e.size(), 2f * tc.l2());
+            this.decay = be.alloc(vae.params.total, 1);
+            be.upload(d, 0, decay);
+        } else {
+            this.decay = null;
+        }
     }
 
+    /** One update: step t + 1. */
     public void step() {
-        Params p = vae.params;
-        if (tc.l2() > 0) for (int i = 0; i < weights.length; i++) be.axpy(2f * tc.l2(), weights[i], weightGrads[i]);
         t++;
+        update(t);
+    }
+
+    /** The kernels of update number t (1-based) without counting it (a captured step counts with {@link #advance}). */
+    public void update(long t) {
+        Params p = vae.params;
         if (tc.optimizer() == OptimizerKind.ADAM) {
-            float bc1 = (float) (1.0 - Math.pow(tc.beta1(), t)), bc2 = (float) (1.0 - Math.pow(tc.beta2(), t));
-            be.adamStep(p.values, p.grads, m, v, tc.lr(), tc.beta1(), tc.beta2(), tc.eps(), bc1, bc2);
+            be.adamStep(p.values, p.grads, m, v, decay, tc.lr(), tc.beta1(), tc.beta2(), tc.eps(), biasCorrection1(t), biasCorrection2(t));
         } else {
-            be.rmspropStep(p.values, p.grads, m, tc.lr(), tc.rho(), tc.eps());
+            be.rmspropStep(p.values, p.grads, m, decay, tc.lr(), tc.rho(), tc.eps());
         }
+    }
+
+    /** Counts one update made by a replayed step. */
+    public void advance() {
+        t++;
+    }
+
+    /** Adam's 1 - b1^t of update t (1 for RMSprop, which has none). */
+    public float biasCorrection1(long t) {
+        return tc.optimizer() == OptimizerKind.ADAM ? (float) (1.0 - Math.pow(tc.beta1(), t)) : 1f;
+    }
+
+    /** Adam's 1 - b2^t of update t (1 for RMSprop). */
+    public float biasCorrection2(long t) {
+        return tc.optimizer() == OptimizerKind.ADAM ? (float) (1.0 - Math.pow(tc.beta2(), t)) : 1f;
     }
 
     public long steps() {

@@ -18,10 +18,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The epoch loop. Data lives on the backend (uploaded once); each epoch uploads one shuffled
- * index list; a step gathers its batch, optionally binarizes it, runs the ELBO step and one
- * optimizer update. The loss sums stay on the backend and are read every {@link #CHECK_EVERY}
- * steps (progress and divergence check) and at the end of the epoch.
+ * The epoch loop. Data lives on the backend (uploaded once); each epoch shuffles the examples;
+ * a step ({@link TrainingSteps}) gathers its batch, optionally binarizes it, runs the ELBO step and
+ * one optimizer update, on CUDA as one CUDA Graph replay unless graphs are turned off. The loss
+ * sums stay on the backend: every {@link #CHECK_EVERY} steps a readback of them starts without
+ * waiting and is used once it has landed (progress and divergence check, so on a GPU a divergence
+ * shows at most 2 x CHECK_EVERY steps late); at the end of the epoch they are read in full.
  *
  * <p>Early stopping (patience P > 0): after each epoch the test loss is compared with the best so
  * far; a strictly lower loss is a new best (its parameters are kept, best.safetensors written).
@@ -50,6 +52,7 @@ public final class Trainer {
     private final Path out;
     private final PrintStream log;
     private boolean showProgress = Progress.enabled();
+    private boolean cudaGraphs = true;
     private Listener listener = (e, v, m) -> {};
 
     public Trainer(Backend be, ModelConfig mc, TrainConfig tc, Dataset train, Dataset test, Path out, PrintStream log) {
@@ -67,6 +70,12 @@ public final class Trainer {
 
     public Trainer listener(Listener l) {
         this.listener = l;
+        return this;
+    }
+
+    /** Whether CUDA training replays each step as a CUDA Graph (default) or launches call by call. */
+    public Trainer cudaGraphs(boolean on) {
+        this.cudaGraphs = on;
         return this;
     }
 
@@ -90,7 +99,6 @@ public final class Trainer {
         Evaluator evaluator = new Evaluator(vae);
         DeviceData dTrain = new DeviceData(be, train, mc.classes());
         DeviceData dTest = new DeviceData(be, test, mc.classes());
-        Indices perm = be.allocIndices(train.n());
         Tensor stats = be.alloc(4, 1);
         float[] hs = new float[4];
 
@@ -127,30 +135,33 @@ public final class Trainer {
         long noiseSeed = Seeds.derive(tc.seed(), Seeds.NOISE), binSeed = Seeds.derive(tc.seed(), Seeds.BINARIZE);
         long evalSeed = Seeds.derive(tc.seed(), Seeds.EVAL);
         boolean stopped = EarlyStopping.stops(startEpoch - 1, bestEpoch, tc.patience());
+        TrainingSteps steps = new TrainingSteps(vae, opt, tc, dTrain.x, dTrain.oneHot, stats, noiseSeed, binSeed, cudaGraphs);
         for (int epoch = startEpoch; epoch <= tc.epochs() && !stopped; epoch++) {
             long t0 = System.nanoTime();
-            be.uploadIndices(Seeds.permutation(tc.seed(), epoch, n), 0, perm);
+            steps.epoch(Seeds.permutation(tc.seed(), epoch, n));
             be.fill(stats, 0f);
             float beta = tc.beta();
             try (Progress bar = Progress.start(String.format(Locale.ROOT, "epoch %d/%d", epoch, tc.epochs()), stepsPerEpoch, showProgress)) {
+                Backend.Readback pending = null;
+                int pendingSteps = 0;
                 for (int s = 0; s < stepsPerEpoch; s++) {
                     int start = s * bmax, b = Math.min(bmax, n - start);
-                    vae.loadBatch(dTrain.x, dTrain.oneHot, perm.slice(start, b));
-                    if (tc.binarize()) vae.binarizeBatch(binSeed, step * (long) mc.inputDim() * bmax);
                     beta = tc.betaAt(epoch - 1 + (double) s / stepsPerEpoch);
-                    if (tc.objective() == TrainConfig.Objective.IWAE) vae.trainStepIwae(noiseSeed, step * vae.noisePerStep(), stats);
-                    else vae.trainStep(noiseSeed, step * vae.noisePerStep(), beta, stats);
-                    opt.step();
+                    steps.step(step, start, b, beta);
                     step++;
-                    if ((s + 1) % CHECK_EVERY == 0 || s == stepsPerEpoch - 1) {
-                        be.download(stats, hs, 0);
-                        int seen = Math.min(n, (s + 1) * bmax);
-                        Losses run = Losses.of(hs[0], hs[1], seen);
-                        if (!run.finite()) throw diverged(epoch, s + 1, stepsPerEpoch, run);
-                        double sec = (System.nanoTime() - t0) / 1e9;
-                        bar.stepTo(s + 1, String.format(Locale.ROOT, "loss %.2f  %.0f samples/s", run.loss(), seen / sec));
+                    if ((s + 1) % CHECK_EVERY == 0 && s < stepsPerEpoch - 1) {
+                        if (pending == null) {
+                            pending = be.readback(stats); // lands without the host waiting (on the CPU at once)
+                            pendingSteps = s + 1;
+                        }
+                        if (pending.done()) {
+                            report(bar, epoch, pendingSteps, stepsPerEpoch, pending.await(), n, bmax, t0);
+                            pending = null;
+                        }
                     }
                 }
+                be.download(stats, hs, 0); // the epoch's sums (waits: once per epoch)
+                report(bar, epoch, stepsPerEpoch, stepsPerEpoch, hs, n, bmax, t0);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             Losses trainLoss = Losses.of(hs[0], hs[1], n);
@@ -179,11 +190,21 @@ public final class Trainer {
                         epoch, tc.patience(), bestEpoch, bestLoss);
             }
         }
+        steps.close();
         if (tc.patience() > 0 && best != null) be.upload(best, 0, vae.params.values);
         Path model = out.resolve("model.safetensors");
         int lastEpoch = history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
         Checkpoint.saveModel(model, vae, Map.of("jvae.epoch", Integer.toString(tc.patience() > 0 ? bestEpoch : lastEpoch)));
         return new Result(vae, history, bestEpoch, bestLoss, stopped, model);
+    }
+
+    /** Progress and the divergence check from the loss sums after `done` steps of an epoch. */
+    private void report(Progress bar, int epoch, int done, int steps, float[] sums, int n, int bmax, long t0) {
+        int seen = Math.min(n, done * bmax);
+        Losses run = Losses.of(sums[0], sums[1], seen);
+        if (!run.finite()) throw diverged(epoch, done, steps, run);
+        double sec = (System.nanoTime() - t0) / 1e9;
+        bar.stepTo(done, String.format(Locale.ROOT, "loss %.2f  %.0f samples/s", run.loss(), seen / sec));
     }
 
     private TrainingDiverged diverged(int epoch, int step, int steps, Losses l) {

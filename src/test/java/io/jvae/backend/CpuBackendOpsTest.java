@@ -172,7 +172,7 @@ class CpuBackendOpsTest {
         float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
         int step = 3;
         float bc1 = (float) (1 - Math.pow(b1, step)), bc2 = (float) (1 - Math.pow(b2, step));
-        be.adamStep(tp, t(g, n, 1), tm, tv, lr, b1, b2, eps, bc1, bc2);
+        be.adamStep(tp, t(g, n, 1), tm, tv, null, lr, b1, b2, eps, bc1, bc2);
         double[] rp = new double[n], rm = new double[n], rv = new double[n];
         for (int i = 0; i < n; i++) {
             rm[i] = b1 * m[i] + (1 - b1) * (double) g[i];
@@ -185,7 +185,7 @@ class CpuBackendOpsTest {
 
         float[] ms = r.uniform(n, 0, 0.01);
         Tensor tp2 = t(p, n, 1), tms = t(ms, n, 1);
-        be.rmspropStep(tp2, t(g, n, 1), tms, lr, 0.9f, 1e-7f);
+        be.rmspropStep(tp2, t(g, n, 1), tms, null, lr, 0.9f, 1e-7f);
         double[] rp2 = new double[n], rms = new double[n];
         for (int i = 0; i < n; i++) {
             rms[i] = 0.9 * ms[i] + 0.1 * (double) g[i] * g[i];
@@ -193,6 +193,32 @@ class CpuBackendOpsTest {
         }
         Close.assertAllClose("rmsprop ms", rms, host(tms), 1e-9, RTOL);
         Close.assertAllClose("rmsprop p", rp2, host(tp2), ATOL, RTOL);
+    }
+
+    /**
+     * The L2 decay fused into the optimizers equals the separate axpy it replaced (g += 2 l2 W, then
+     * the step) bit for bit: the same product then sum; g itself is left unchanged.
+     */
+    @Test
+    void decayFusedIntoTheOptimizersEqualsAnAxpyBeforeTheStep() {
+        int n = 10_001;
+        float[] p = r.uniform(n, -1, 1), g = r.uniform(n, -1, 1), m = r.uniform(n, -0.1, 0.1), v = r.uniform(n, 0, 0.01), d = new float[n];
+        for (int i = 0; i < n; i++) d[i] = i % 7 == 0 ? 0f : 2e-4f; // some "biases" without decay
+        for (boolean adam : new boolean[] {true, false}) {
+            Tensor fp = t(p, n, 1), fg = t(g, n, 1), fm = t(m, n, 1), fv = t(v, n, 1);
+            Tensor sp = t(p, n, 1), sg = t(g, n, 1), sm = t(m, n, 1), sv = t(v, n, 1);
+            for (int i = 0; i < n; i++) if (d[i] != 0f) be.axpy(d[i], sp.view(i, 1, 1), sg.view(i, 1, 1));
+            if (adam) {
+                be.adamStep(fp, fg, fm, fv, t(d, n, 1), 1e-3f, 0.9f, 0.999f, 1e-8f, 0.27f, 0.003f);
+                be.adamStep(sp, sg, sm, sv, null, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.27f, 0.003f);
+            } else {
+                be.rmspropStep(fp, fg, fm, t(d, n, 1), 1e-3f, 0.9f, 1e-7f);
+                be.rmspropStep(sp, sg, sm, null, 1e-3f, 0.9f, 1e-7f);
+            }
+            assertArrayEquals(host(sp), host(fp), (adam ? "adam" : "rmsprop") + " p");
+            assertArrayEquals(host(sm), host(fm), (adam ? "adam" : "rmsprop") + " m");
+            assertArrayEquals(g, host(fg), "the fused step leaves g as it was");
+        }
     }
 
     @Test

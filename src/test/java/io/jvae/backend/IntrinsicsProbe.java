@@ -37,7 +37,7 @@ public final class IntrinsicsProbe {
     }
 
     private static void run(Backend be, ModelConfig mc, TrainConfig tc, int batch, Bench.Data data, int steps) {
-        Bench.Result r = Bench.run(be, mc, tc, batch, steps, 1, 1, 0, false, data, 1);
+        Bench.Result r = Bench.run(be, mc, tc, batch, steps, 1, 1, 0, false, data, 1, false);
         System.out.printf(java.util.Locale.ROOT, "probe %s batch %d: %.2f ms/step%n", mc.activation(), batch, r.msMedian());
     }
 }

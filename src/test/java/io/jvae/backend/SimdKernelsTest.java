@@ -123,14 +123,20 @@ class SimdKernelsTest {
         Philox.normals(2, 0, g, 0, n);
         Philox.uniforms(3, 0, v, 0, n);
         float[] p2 = p.clone(), m2 = m.clone(), v2 = v.clone();
-        SimdKernels.adam(p, 0, g, 0, m, 0, v, 0, 0, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.19f, 0.002f);
-        CpuBackend.adamRange(p2, 0, g, 0, m2, 0, v2, 0, 0, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.19f, 0.002f);
-        assertArrayEquals(p2, p, "adam p");
-        assertArrayEquals(v2, v, "adam v");
-        float[] q = p.clone(), s1 = v.clone(), s2 = v.clone();
-        SimdKernels.rmsprop(p, 0, g, 0, s1, 0, 0, n, 1e-3f, 0.9f, 1e-7f);
-        CpuBackend.rmspropRange(q, 0, g, 0, s2, 0, 0, n, 1e-3f, 0.9f, 1e-7f);
-        assertArrayEquals(q, p, "rmsprop p");
+        float[] d = new float[n];
+        for (int i = 0; i < n; i++) d[i] = i % 5 == 0 ? 0f : 2e-4f;
+        for (float[] decay : new float[][] {null, d}) {
+            String k = decay == null ? "" : " (decay)";
+            SimdKernels.adam(p, 0, g, 0, m, 0, v, 0, decay, 0, 0, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.19f, 0.002f);
+            CpuBackend.adamRange(p2, 0, g, 0, m2, 0, v2, 0, decay, 0, 0, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.19f, 0.002f);
+            assertArrayEquals(p2, p, "adam p" + k);
+            assertArrayEquals(v2, v, "adam v" + k);
+            float[] q = p.clone(), s1 = v.clone(), s2 = v.clone();
+            SimdKernels.rmsprop(p, 0, g, 0, s1, 0, decay, 0, 0, n, 1e-3f, 0.9f, 1e-7f);
+            CpuBackend.rmspropRange(q, 0, g, 0, s2, 0, decay, 0, 0, n, 1e-3f, 0.9f, 1e-7f);
+            assertArrayEquals(q, p, "rmsprop p" + k);
+            p2 = p.clone();
+        }
         float[] y1 = v.clone(), y2 = v.clone();
         SimdKernels.axpy(y1, 0, g, 1, 0, n - 1, -2e-4f);
         CpuBackend.axpyRange(y2, 0, g, 1, 0, n - 1, -2e-4f);

@@ -84,7 +84,7 @@ public class ElementwiseBench {
     @Benchmark public void sigmoidBce() { be.sigmoidBce(logits, x, loss, grad, 1f / batch); } // 16 B/elem x 784B
     @Benchmark public void reparamForward() { be.reparamForward(mu, lv, eps, z, 3, 0); }       // 16 B/elem x 20B
     @Benchmark public void reparamKlBackward() { be.reparamKlBackward(mu, lv, eps, dz, dmu, dlv, kl, 1f, 1f / batch); }
-    @Benchmark public void adamStep() { be.adamStep(p, g, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f); } // 28 B/param
+    @Benchmark public void adamStep() { be.adamStep(p, g, m, v, null, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f); } // 28 B/param
     @Benchmark public void gatherColumns() { be.gatherColumns(data, idx, x); }                 // 8 B/elem x 784B
     @Benchmark public void binarize() { be.binarize(loss, 3, 0); }
 }

@@ -81,6 +81,12 @@ class StandInCliTest {
                 "--out", tmp.resolve("cpu").toString());
         CliTest.Run cuda = run("train", "--data", d, "--epochs", "2", "--limit", "6000", "--device", "cuda", "--no-progress",
                 "--out", tmp.resolve("cuda").toString());
+        CliTest.Run eager = run("train", "--data", d, "--epochs", "2", "--limit", "6000", "--device", "cuda", "--no-progress",
+                "--cuda-graph", "off", "--out", tmp.resolve("cuda-eager").toString());
+        assertEquals(0, eager.code(), eager.err());
+        assertEquals(losses(eager.out()).stream().map(java.util.Arrays::toString).toList(),
+                losses(cuda.out()).stream().map(java.util.Arrays::toString).toList(), "CUDA Graphs on and off print the same losses");
+        assertEquals(2, run("train", "--cuda-graph", "maybe", "--device", "cuda", "--data", d).code(), "--cuda-graph takes on or off");
         assertEquals(0, cpu.code(), cpu.err());
         assertEquals(0, cuda.code(), cuda.err());
         assertTrue((cuda.out() + cuda.err()).contains("CPU stand-in"), "the log names the stand-in: " + cuda.out() + cuda.err());
@@ -220,5 +226,38 @@ class StandInCliTest {
         assertTrue(p.waitFor(300, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
         assertTrue(out.contains("CPU stand-in for sm_80"), out);
+    }
+
+    @Test
+    void gpuCheckRunsEndToEndOnTheStandInsAndWritesItsTable() throws Exception {
+        Path out = tmp.resolve("gpu-check");
+        String jvae = String.join(" ", StandIn.cli(Map.of()).command()); // java ... io.jvae.cli.Jvae (no spaces in the test paths)
+        ProcessBuilder pb = new ProcessBuilder("bash", "bench/gpu-check.sh", out.toString(), "--standin").redirectErrorStream(true);
+        pb.environment().putAll(Map.of("SKIP_BUILD", "1", "SKIP_TESTS", "1", "JVAE", jvae, "BATCHES", "32,64", "CPU_BATCHES", "32",
+                "STEPS", "2", "WARMUP", "1", "REPEATS", "1"));
+        Process p = pb.start();
+        String log = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS), log);
+        assertEquals(0, p.exitValue(), log);
+        String md = Files.readString(out.resolve("gpu-check.md"));
+        assertTrue(md.contains("CPU stand-ins, not a GPU"), md);
+        List<String> rows = md.lines().filter(l -> l.startsWith("| cpu") || l.startsWith("| cuda")).toList();
+        assertEquals(5, rows.size(), "1 CPU row, 2 batches x graphs on/off: " + md);
+        for (String r : rows.subList(1, 5)) {
+            String[] c = r.split("\\|");
+            assertTrue(c[2].trim().equals("true") || c[2].trim().equals("false"), r);
+            assertEquals(c[3].trim().equals("32"), c[6].trim().endsWith("x"), "a ratio where the CPU has a row of the same batch (32): " + r);
+            if (c[2].trim().equals("true")) {
+                assertEquals(1.0, Double.parseDouble(c[8].trim()), 1e-9, "graph launches per step: " + r);
+                assertEquals(0.0, Double.parseDouble(c[9].trim()), 1e-9, "host syncs per step: " + r);
+                assertEquals(0.0, Double.parseDouble(c[10].trim()), 1e-9, "device allocations per step: " + r);
+            } else {
+                assertTrue(Double.parseDouble(c[7].trim()) >= 12, "kernels launched one by one: " + r);
+            }
+        }
+        String json = Files.readString(out.resolve("bench.jsonl"));
+        for (String k : new String[] {"\"launches_per_step\"", "\"graph_launches_per_step\"", "\"host_syncs_per_step\"",
+                "\"device_allocs_per_step\"", "\"h2d_bytes_per_step\"", "\"d2h_bytes_per_step\"", "\"cuda_graph\":true", "\"cuda_graph\":false"})
+            assertTrue(json.contains(k), k + " in " + json);
     }
 }

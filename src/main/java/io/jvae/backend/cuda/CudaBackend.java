@@ -18,8 +18,17 @@ import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
+import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
+import jcuda.runtime.cudaStream_t;
+import io.jvae.backend.StepReplay;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,12 +45,14 @@ import java.util.Set;
  * does every GEMM/GEMV; the element-wise methods launch the kernels of vae_kernels.ptx through
  * {@link #launch}, typed by the {@link Kernel} declarations that PtxSignatureTest checks against
  * the PTX. Works on the device's primary context (cuDevicePrimaryCtxRetain + cuCtxSetCurrent), which
- * the runtime API inside cuBLAS shares; all work goes to the default stream, so kernels and GEMMs
- * run in issue order and only downloads wait.
+ * the runtime API inside cuBLAS shares. All work goes to one non-blocking stream of its own (kernels,
+ * cuBLAS, memsets, copies), so it runs in issue order and only downloads, {@link #sync} and a full
+ * readback ring wait for it. Whole training steps can be recorded once and replayed as CUDA Graphs
+ * ({@link #stepReplay}, {@link CudaStepGraph}); a {@link #readback} lands in page-locked memory and
+ * is signalled by an event, so training never waits for a loss value.
  *
- * <p>Status: compiled and signature-checked here; the GPU-tagged tests (CudaBackendGpuTest) that
- * compare every op and 20 training steps with CpuBackend have not yet run on a card, so
- * `--device auto` does not choose this backend; `--device cuda` does.
+ * <p>Status: runs end to end on the CPU stand-ins for libcuda/libcublas in every CI run
+ * (kernels/standin, docs/gpu.md); not yet run on a card.
  */
 public final class CudaBackend implements Backend {
     /** Device memory: a CUdeviceptr and its length in 4-byte elements. */
@@ -76,16 +87,41 @@ public final class CudaBackend implements Backend {
     private final ArrayDeque<List<DeviceStorage>> scopes = new ArrayDeque<>();
     private final int maxBlocks;
     private final Counters counters = new Counters();
-    private boolean retained, moduleLoaded, blasCreated, closed;
+    private final CUstream stream = new CUstream();
+    private final List<Pinned> pinned = new ArrayList<>();
+    private final List<CudaStepGraph> graphs = new ArrayList<>();
+    private final Readbacks readbacks = new Readbacks();
+    private DeviceStorage blasWorkspace;
+    /** The step being recorded into a CUDA Graph, or null: its kernels read the step block. */
+    CudaStepGraph capturing;
+    private boolean retained, moduleLoaded, blasCreated, streamCreated, closed;
 
-    /** What this backend has done, counted by itself (bench prints it per step; the stand-in counts independently). */
+    /**
+     * What this backend has done, counted by itself (bench prints it per step; the stand-in counts
+     * independently). launches: kernels launched one by one; capturedLaunches: kernels recorded into
+     * a graph; graphLaunches: graph replays; gemms: cuBLAS calls issued (recorded ones included);
+     * hostSyncs: calls that make the host wait for the device; copies: asynchronous copies issued;
+     * allocs/frees: device allocations.
+     */
     public static final class Counters {
-        public long launches, gemms, hostSyncs, h2dBytes, d2hBytes, allocs, frees;
+        public long launches, capturedLaunches, graphLaunches, gemms, hostSyncs, copies, h2dBytes, d2hBytes, allocs, frees;
 
         Counters copy() {
             Counters c = new Counters();
-            c.launches = launches; c.gemms = gemms; c.hostSyncs = hostSyncs; c.h2dBytes = h2dBytes; c.d2hBytes = d2hBytes;
+            c.launches = launches; c.capturedLaunches = capturedLaunches; c.graphLaunches = graphLaunches; c.gemms = gemms;
+            c.hostSyncs = hostSyncs; c.copies = copies; c.h2dBytes = h2dBytes; c.d2hBytes = d2hBytes;
             c.allocs = allocs; c.frees = frees;
+            return c;
+        }
+
+        /** this - before, field by field. */
+        public Counters minus(Counters before) {
+            Counters c = new Counters();
+            c.launches = launches - before.launches; c.capturedLaunches = capturedLaunches - before.capturedLaunches;
+            c.graphLaunches = graphLaunches - before.graphLaunches; c.gemms = gemms - before.gemms;
+            c.hostSyncs = hostSyncs - before.hostSyncs; c.copies = copies - before.copies;
+            c.h2dBytes = h2dBytes - before.h2dBytes; c.d2hBytes = d2hBytes - before.d2hBytes;
+            c.allocs = allocs - before.allocs; c.frees = frees - before.frees;
             return c;
         }
     }
@@ -125,6 +161,8 @@ public final class CudaBackend implements Backend {
                 call("cuModuleGetFunction(" + k.symbol + ")", () -> JCudaDriver.cuModuleGetFunction(f, module, k.symbol), "stale PTX in the jar");
                 functions.put(k, f);
             }
+            call("cuStreamCreate", () -> JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), null);
+            streamCreated = true;
             createBlas(tf32);
             this.maxBlocks = Math.max(1, attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)) * 32; // resident blocks; the grid-stride loops cover the rest
         } catch (RuntimeException | LinkageError e) {
@@ -150,6 +188,12 @@ public final class CudaBackend implements Backend {
         }
         call("cublasCreate", () -> JCublas2.cublasCreate(blas), "are the cuBLAS 12 libraries installed? see docs/gpu.md");
         blasCreated = true;
+        call("cublasSetStream", () -> JCublas2.cublasSetStream(blas, new cudaStream_t(stream)), null);
+        // A workspace of our own (after SetStream, which resets it): cuBLAS then never allocates
+        // inside a graph capture. Sizes as the cuBLAS documentation recommends: 32 MiB on Hopper, 4 MiB before.
+        long wsBytes = (computeCapability >= 90 ? 32L : 4L) << 20;
+        blasWorkspace = allocate(wsBytes / 4, "cuBLAS workspace");
+        call("cublasSetWorkspace", () -> JCublas2.cublasSetWorkspace(blas, blasWorkspace.ptr, wsBytes), null);
         if (tf32) call("cublasSetMathMode(TF32)", () -> JCublas2.cublasSetMathMode(blas, cublasMath.CUBLAS_TF32_TENSOR_OP_MATH), null);
     }
 
@@ -234,8 +278,9 @@ public final class CudaBackend implements Backend {
         return new long[] {free[0], total[0]};
     }
 
-    private DeviceStorage allocate(long elements, String what) {
+    DeviceStorage allocate(long elements, String what) {
         ready();
+        notCapturing("allocating " + what);
         // F6: sizes are int on the Java side and kernel indices 32-bit: refuse up front, as CpuBackend does
         if (elements > Integer.MAX_VALUE - 8)
             throw new InvalidInputException(what + " exceeds the 2^31 elements a tensor may hold");
@@ -253,7 +298,7 @@ public final class CudaBackend implements Backend {
         live.add(d);
         if (!scopes.isEmpty()) scopes.peek().add(d);
         counters.allocs++;
-        JCudaDriver.cuMemsetD32(p, 0, Math.max(1, elements));
+        JCudaDriver.cuMemsetD32Async(p, 0, Math.max(1, elements), stream);
         return d;
     }
 
@@ -268,7 +313,8 @@ public final class CudaBackend implements Backend {
         return new Indices(allocate(n, "index vector of " + n), 0, n);
     }
 
-    private void release(DeviceStorage d) {
+    void release(DeviceStorage d) {
+        notCapturing("freeing device memory");
         if (d.freed) throw new IllegalStateException(name() + ": device memory freed twice");
         d.freed = true;
         live.remove(d);
@@ -326,51 +372,232 @@ public final class CudaBackend implements Backend {
                     + count + " elements needed");
     }
 
+    // Uploads and downloads of Java arrays (pageable memory) are ordered on the stream: an upload is
+    // staged by the driver before the call returns (the array may change right after), a download
+    // returns once the data is there. Neither may happen inside a captured step (a graph must never
+    // hold a Java array's address); the training loop itself uses page-locked memory only.
+
     @Override
     public void upload(float[] src, int srcOff, Tensor dst) {
         ready();
+        notCapturing("upload");
         hostRange("upload", src.length, srcOff, dst.size());
         counters.h2dBytes += 4L * dst.size();
-        counters.hostSyncs++;
-        JCudaDriver.cuMemcpyHtoD(ptr(dst), Pointer.to(src).withByteOffset(4L * srcOff), 4L * dst.size());
+        JCudaDriver.cuMemcpyHtoDAsync(ptr(dst), Pointer.to(src).withByteOffset(4L * srcOff), 4L * dst.size(), stream);
     }
 
     @Override
     public void download(Tensor src, float[] dst, int dstOff) {
         ready();
+        notCapturing("download");
         hostRange("download", dst.length, dstOff, src.size());
         counters.d2hBytes += 4L * src.size();
         counters.hostSyncs++;
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset(4L * dstOff), ptr(src), 4L * src.size());
+        JCudaDriver.cuMemcpyDtoHAsync(Pointer.to(dst).withByteOffset(4L * dstOff), ptr(src), 4L * src.size(), stream);
     }
 
     @Override
     public void uploadIndices(int[] src, int srcOff, Indices dst) {
         ready();
+        notCapturing("uploadIndices");
         hostRange("uploadIndices", src.length, srcOff, dst.length);
         counters.h2dBytes += 4L * dst.length;
-        counters.hostSyncs++;
-        JCudaDriver.cuMemcpyHtoD(ptr(dst), Pointer.to(src).withByteOffset(4L * srcOff), 4L * dst.length);
+        JCudaDriver.cuMemcpyHtoDAsync(ptr(dst), Pointer.to(src).withByteOffset(4L * srcOff), 4L * dst.length, stream);
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
         ready();
         if (src.size() != dst.size()) throw new IllegalArgumentException("copy: sizes differ, " + src.shape() + " vs " + dst.shape());
-        JCudaDriver.cuMemcpyDtoD(ptr(dst), ptr(src), 4L * src.size());
+        counters.copies++;
+        JCudaDriver.cuMemcpyDtoDAsync(ptr(dst), ptr(src), 4L * src.size(), stream);
     }
 
     @Override
     public void fill(Tensor t, float value) {
         ready();
-        JCudaDriver.cuMemsetD32(ptr(t), Float.floatToRawIntBits(value), t.size());
+        JCudaDriver.cuMemsetD32Async(ptr(t), Float.floatToRawIntBits(value), t.size(), stream);
     }
 
     @Override
     public void sync() {
         ready();
+        notCapturing("sync");
         counters.hostSyncs++;
-        JCudaDriver.cuCtxSynchronize();
+        JCudaDriver.cuStreamSynchronize(stream);
+    }
+
+    // ---- page-locked host memory, readbacks, graphs ----
+
+    /** Page-locked host memory (cuMemAllocHost): what asynchronous copies need; freed at close. */
+    static final class Pinned {
+        final Pointer ptr = new Pointer();
+        final long bytes;
+        final java.nio.ByteBuffer buf;
+
+        Pinned(long bytes) {
+            this.bytes = bytes;
+            JCudaDriver.cuMemAllocHost(ptr, bytes);
+            this.buf = ptr.getByteBuffer(0, bytes).order(java.nio.ByteOrder.nativeOrder());
+        }
+    }
+
+    Pinned pinned(long bytes) {
+        ready();
+        notCapturing("allocating page-locked memory");
+        Pinned p = new Pinned(bytes);
+        pinned.add(p);
+        return p;
+    }
+
+    void freePinned(Pinned p) {
+        if (pinned.remove(p)) JCudaDriver.cuMemFreeHost(p.ptr);
+    }
+
+    /** Async copy of `words` 4-byte words from page-locked p (at word `from`) to device memory d. */
+    void copyToDevice(DeviceStorage d, Pinned p, long from, long words) {
+        counters.copies++;
+        counters.h2dBytes += 4L * words;
+        JCudaDriver.cuMemcpyHtoDAsync(d.ptr, p.ptr.withByteOffset(4L * from), 4L * words, stream);
+    }
+
+    CUevent event() {
+        CUevent e = new CUevent();
+        call("cuEventCreate", () -> JCudaDriver.cuEventCreate(e, CUevent_flags.CU_EVENT_DISABLE_TIMING), null);
+        return e;
+    }
+
+    void record(CUevent e) {
+        JCudaDriver.cuEventRecord(e, stream);
+    }
+
+    /** Whether the work before e's record is done, without waiting (cuEventQuery: NOT_READY is an answer, not an error). */
+    static boolean reached(CUevent e) {
+        try {
+            return JCudaDriver.cuEventQuery(e) == CUresult.CUDA_SUCCESS;
+        } catch (CudaException x) {
+            if (CUresult.stringFor(CUresult.CUDA_ERROR_NOT_READY).equals(x.getMessage())) return false;
+            throw x;
+        }
+    }
+
+    /** Waits for e (a host synchronisation) unless it is already reached. */
+    void await(CUevent e) {
+        if (reached(e)) return;
+        counters.hostSyncs++;
+        JCudaDriver.cuEventSynchronize(e);
+    }
+
+    /** Two page-locked slots for small readbacks (the loss sums), reused in turn: no allocation per readback. */
+    private final class Readbacks {
+        static final int FLOATS = 64;
+        final Pinned[] slot = new Pinned[2];
+        final CUevent[] done = new CUevent[2];
+        final boolean[] busy = new boolean[2];
+        int next;
+
+        Readback start(Tensor src) {
+            int i = next++ & 1;
+            if (slot[i] == null) {
+                slot[i] = pinned(4L * FLOATS);
+                done[i] = event();
+            }
+            if (busy[i]) await(done[i]); // the slot's previous readback must have landed before it is overwritten
+            busy[i] = true;
+            counters.copies++;
+            counters.d2hBytes += 4L * src.size();
+            JCudaDriver.cuMemcpyDtoHAsync(slot[i].ptr, ptr(src), 4L * src.size(), stream);
+            record(done[i]);
+            int n = src.size();
+            Pinned p = slot[i];
+            CUevent e = done[i];
+            return new Readback() {
+                float[] values;
+
+                @Override
+                public boolean done() {
+                    if (values == null && reached(e)) take();
+                    return values != null;
+                }
+
+                @Override
+                public float[] await() {
+                    if (values == null) {
+                        CudaBackend.this.await(e);
+                        take();
+                    }
+                    return values;
+                }
+
+                private void take() {
+                    values = new float[n];
+                    p.buf.asFloatBuffer().get(values, 0, n);
+                    busy[i] = false;
+                }
+            };
+        }
+
+        void destroy() {
+            for (int i = 0; i < 2; i++) {
+                if (done[i] != null) JCudaDriver.cuEventDestroy(done[i]);
+                done[i] = null;
+            }
+        }
+    }
+
+    /** Small tensors (up to 64 floats: the loss sums) land in page-locked memory, signalled by an event; larger ones download. */
+    @Override
+    public Readback readback(Tensor src) {
+        ready();
+        notCapturing("readback");
+        if (src.size() > Readbacks.FLOATS) return Backend.super.readback(src);
+        return readbacks.start(src);
+    }
+
+    @Override
+    public StepReplay stepReplay(int maxBatch) {
+        ready();
+        CudaStepGraph g = new CudaStepGraph(this, maxBatch);
+        graphs.add(g);
+        return g;
+    }
+
+    void forget(CudaStepGraph g) {
+        graphs.remove(g);
+    }
+
+    void beginCapture(CudaStepGraph g) {
+        notCapturing("a second capture");
+        call("cuStreamBeginCapture", () -> JCudaDriver.cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_GLOBAL), null);
+        capturing = g;
+    }
+
+    /** Ends the capture begun by beginCapture; null when it failed (the capture is over either way). */
+    CUgraph endCapture() {
+        capturing = null;
+        CUgraph graph = new CUgraph();
+        call("cuStreamEndCapture", () -> JCudaDriver.cuStreamEndCapture(stream, graph), "a call inside the captured step is not allowed in a capture");
+        return graph;
+    }
+
+    void launchGraph(CUgraphExec g) {
+        counters.graphLaunches++;
+        JCudaDriver.cuGraphLaunch(g, stream);
+    }
+
+    private void notCapturing(String what) {
+        if (capturing != null) throw new IllegalStateException(what + " inside a captured training step (CUDA Graph): not allowed");
+    }
+
+    /** The step block when a step is being captured (the kernel then reads its step-varying value there), else null. */
+    private Tensor stepBlock() {
+        return capturing == null ? null : capturing.blockTensor;
+    }
+
+    private void sameAsStep(String what, boolean same, Object given, Object step) {
+        if (capturing != null && !same)
+            throw new IllegalStateException("captured training step: " + what + " is " + given + " but the step's value is " + step
+                    + " (a recorded value would be replayed unchanged)");
     }
 
     // ---- cuBLAS ----
@@ -418,8 +645,9 @@ public final class CudaBackend implements Backend {
         }
         if (n == 0) return;
         int grid = Kernel.grid(n, maxBlocks);
-        counters.launches++;
-        JCudaDriver.cuLaunchKernel(functions.get(k), grid, 1, 1, Kernel.BLOCK, 1, 1, 0, null, Pointer.to(ps), null); // grid, block, smem, stream
+        if (capturing != null) counters.capturedLaunches++;
+        else counters.launches++;
+        JCudaDriver.cuLaunchKernel(functions.get(k), grid, 1, 1, Kernel.BLOCK, 1, 1, 0, stream, Pointer.to(ps), null); // grid, block, smem, stream
     }
 
     @Override
@@ -439,12 +667,16 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void reparamForward(Tensor mu, Tensor lv, Tensor eps, Tensor z, long seed, long offset) {
-        launch(Kernel.REPARAM_FORWARD, z.size(), mu, lv, eps, z, mu.size(), z.size(), seed, offset, null);
+        sameAsStep("reparamForward's offset", capturing == null || offset == capturing.values.noiseOffset(), offset,
+                capturing == null ? null : capturing.values.noiseOffset());
+        launch(Kernel.REPARAM_FORWARD, z.size(), mu, lv, eps, z, mu.size(), z.size(), seed, offset, stepBlock());
     }
 
     @Override
     public void reparamKlBackward(Tensor mu, Tensor lv, Tensor eps, Tensor dz, Tensor dmu, Tensor dlv, Tensor kl, float beta, float invB) {
-        launch(Kernel.REPARAM_KL_BACKWARD, mu.size(), mu, lv, eps, dz, dmu, dlv, kl, mu.size(), eps.size() / mu.size(), beta, invB, null);
+        sameAsStep("reparamKlBackward's beta", capturing == null || Float.floatToIntBits(beta) == Float.floatToIntBits(capturing.values.beta()),
+                beta, capturing == null ? null : capturing.values.beta());
+        launch(Kernel.REPARAM_KL_BACKWARD, mu.size(), mu, lv, eps, dz, dmu, dlv, kl, mu.size(), eps.size() / mu.size(), beta, invB, stepBlock());
     }
 
     @Override
@@ -463,27 +695,35 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float b1, float b2, float eps, float bc1, float bc2) {
-        launch(Kernel.ADAM_STEP, p.size(), p, g, m, v, p.size(), lr, b1, b2, eps, bc1, bc2, null);
+    public void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, Tensor decay, float lr, float b1, float b2, float eps, float bc1, float bc2) {
+        sameAsStep("adamStep's bias corrections", capturing == null || Float.floatToIntBits(bc1) == Float.floatToIntBits(capturing.values.bc1())
+                && Float.floatToIntBits(bc2) == Float.floatToIntBits(capturing.values.bc2()), bc1 + ", " + bc2,
+                capturing == null ? null : capturing.values.bc1() + ", " + capturing.values.bc2());
+        launch(Kernel.ADAM_STEP, p.size(), p, g, m, v, p.size(), lr, b1, b2, eps, bc1, bc2, stepBlock(), decay);
     }
 
     @Override
-    public void rmspropStep(Tensor p, Tensor g, Tensor ms, float lr, float rho, float eps) {
-        launch(Kernel.RMSPROP_STEP, p.size(), p, g, ms, p.size(), lr, rho, eps);
+    public void rmspropStep(Tensor p, Tensor g, Tensor ms, Tensor decay, float lr, float rho, float eps) {
+        launch(Kernel.RMSPROP_STEP, p.size(), p, g, ms, p.size(), lr, rho, eps, decay);
     }
 
     @Override
     public void gatherColumns(Tensor src, Indices idx, Tensor dst) {
+        sameAsStep("gatherColumns' indices", capturing == null || idx.storage == capturing.block && idx.offset == CudaStepGraph.WORDS,
+                "not the step block's", "the step block's indices");
         launch(Kernel.GATHER_COLUMNS, dst.size(), src, idx, dst, src.rows, src.cols, dst.size());
     }
 
     @Override
     public void binarize(Tensor x, long seed, long offset) {
-        launch(Kernel.BINARIZE, x.size(), x, x.size(), seed, offset, null);
+        sameAsStep("binarize's offset", capturing == null || offset == capturing.values.binarizeOffset(), offset,
+                capturing == null ? null : capturing.values.binarizeOffset());
+        launch(Kernel.BINARIZE, x.size(), x, x.size(), seed, offset, stepBlock());
     }
 
     @Override
     public void normal(Tensor out, long seed, long offset) {
+        notCapturing("normal (its offset would be frozen)");
         launch(Kernel.NORMAL_FILL, out.size(), out, out.size(), seed, offset);
     }
 
@@ -523,7 +763,10 @@ public final class CudaBackend implements Backend {
         List<RuntimeException> errors = new ArrayList<>();
         Runnable[] steps = {
             () -> { if (retained) makeCurrent(); },
-            () -> { if (retained) call("cuCtxSynchronize", JCudaDriver::cuCtxSynchronize, null); },
+            () -> { capturing = null; if (retained) call("cuCtxSynchronize", JCudaDriver::cuCtxSynchronize, null); },
+            () -> { for (CudaStepGraph g : new ArrayList<>(graphs)) g.close(); },
+            readbacks::destroy,
+            () -> { for (Pinned p : new ArrayList<>(pinned)) freePinned(p); },
             () -> {
                 for (DeviceStorage d : new ArrayList<>(live))
                     try {
@@ -533,6 +776,7 @@ public final class CudaBackend implements Backend {
                     }
             },
             () -> { if (blasCreated) { blasCreated = false; JCublas2.cublasDestroy(blas); } },
+            () -> { if (streamCreated) { streamCreated = false; call("cuStreamDestroy", () -> JCudaDriver.cuStreamDestroy(stream), null); } },
             () -> { if (moduleLoaded) { moduleLoaded = false; call("cuModuleUnload", () -> JCudaDriver.cuModuleUnload(module), null); } },
             () -> { if (retained) { retained = false; call("cuDevicePrimaryCtxRelease", () -> JCudaDriver.cuDevicePrimaryCtxRelease(device), null); } },
         };

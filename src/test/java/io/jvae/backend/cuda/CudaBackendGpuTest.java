@@ -109,8 +109,8 @@ class CudaBackendGpuTest {
         Close.assertAllClose("bce grad", get(cpu, cg), get(gpu, gg), 1e-7f, 2e-6f);
         float[] p = r.uniform(n, -1, 1), g = r.uniform(n, -1, 1);
         Tensor cp = put(cpu, p, n, 1), gp = put(gpu, p, n, 1);
-        cpu.adamStep(cp, put(cpu, g, n, 1), cpu.alloc(n, 1), cpu.alloc(n, 1), 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);
-        gpu.adamStep(gp, put(gpu, g, n, 1), gpu.alloc(n, 1), gpu.alloc(n, 1), 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);
+        cpu.adamStep(cp, put(cpu, g, n, 1), cpu.alloc(n, 1), cpu.alloc(n, 1), null, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);
+        gpu.adamStep(gp, put(gpu, g, n, 1), gpu.alloc(n, 1), gpu.alloc(n, 1), null, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);
         assertArrayEquals(get(cpu, cp), get(gpu, gp), "adam bit for bit (no FMA, IEEE div/sqrt)");
         int[] idx = {3, 0, 240, 7};
         Indices ci = cpu.allocIndices(4), gi = gpu.allocIndices(4);

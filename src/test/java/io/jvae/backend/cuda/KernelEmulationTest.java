@@ -215,19 +215,29 @@ class KernelEmulationTest {
                 float[] p = r.uniform(n, -1, 1), g = r.uniform(n, -1, 1), m = r.uniform(n, -.1, .1), v = r.uniform(n, 0, .01);
                 float bc1 = (float) (1 - Math.pow(0.9, 7)), bc2 = (float) (1 - Math.pow(0.999, 7));
                 Tensor tp = t(p, n, 1), tm = t(m, n, 1), tv = t(v, n, 1);
-                be.adamStep(tp, t(g, n, 1), tm, tv, 1e-3f, 0.9f, 0.999f, 1e-8f, bc1, bc2);
-                List<Object> o = emu.call(Kernel.ADAM_STEP, s[0], s[1], p.clone(), g, m.clone(), v.clone(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, bc1, bc2, null);
+                be.adamStep(tp, t(g, n, 1), tm, tv, null, 1e-3f, 0.9f, 0.999f, 1e-8f, bc1, bc2);
+                List<Object> o = emu.call(Kernel.ADAM_STEP, s[0], s[1], p.clone(), g, m.clone(), v.clone(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, bc1, bc2, null, null);
                 assertBits("adam p n=" + n, h(tp), f(o, 0));
                 List<Object> os = emu.call(Kernel.ADAM_STEP, s[0], s[1], p.clone(), g, m.clone(), v.clone(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, 1f, 1f,
-                        stepBlock(0, 0, 0, bc1, bc2));
+                        stepBlock(0, 0, 0, bc1, bc2), null);
                 assertBits("adam p (bc1, bc2 from the step block) n=" + n, h(tp), f(os, 0));
                 assertBits("adam m n=" + n, h(tm), f(o, 2));
                 assertBits("adam v n=" + n, h(tv), f(o, 3));
                 Tensor tp2 = t(p, n, 1), tms = t(v, n, 1);
-                be.rmspropStep(tp2, t(g, n, 1), tms, 1e-3f, 0.9f, 1e-7f);
-                o = emu.call(Kernel.RMSPROP_STEP, s[0], s[1], p.clone(), g, v.clone(), n, 1e-3f, 0.9f, 1e-7f);
+                be.rmspropStep(tp2, t(g, n, 1), tms, null, 1e-3f, 0.9f, 1e-7f);
+                o = emu.call(Kernel.RMSPROP_STEP, s[0], s[1], p.clone(), g, v.clone(), n, 1e-3f, 0.9f, 1e-7f, null);
                 assertBits("rmsprop p n=" + n, h(tp2), f(o, 0));
                 assertBits("rmsprop ms n=" + n, h(tms), f(o, 2));
+                // the L2 decay fused in (2 l2 on "weights", 0 on "biases")
+                float[] d = new float[n];
+                for (int i = 0; i < n; i++) d[i] = i % 3 == 0 ? 0f : 2e-4f;
+                Tensor tp3 = t(p, n, 1), tm3 = t(m, n, 1), tv3 = t(v, n, 1), tms3 = t(v, n, 1), tp4 = t(p, n, 1);
+                be.adamStep(tp3, t(g, n, 1), tm3, tv3, t(d, n, 1), 1e-3f, 0.9f, 0.999f, 1e-8f, bc1, bc2);
+                o = emu.call(Kernel.ADAM_STEP, s[0], s[1], p.clone(), g, m.clone(), v.clone(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, bc1, bc2, null, d);
+                assertBits("adam p (decay) n=" + n, h(tp3), f(o, 0));
+                be.rmspropStep(tp4, t(g, n, 1), tms3, t(d, n, 1), 1e-3f, 0.9f, 1e-7f);
+                o = emu.call(Kernel.RMSPROP_STEP, s[0], s[1], p.clone(), g, v.clone(), n, 1e-3f, 0.9f, 1e-7f, d);
+                assertBits("rmsprop p (decay) n=" + n, h(tp4), f(o, 0));
                 Tensor ty = t(p, n, 1);
                 be.axpy(0.37f, t(g, n, 1), ty);
                 assertBits("axpy n=" + n, h(ty), f(emu.call(Kernel.AXPY, s[0], s[1], p.clone(), g, n, 0.37f), 0));

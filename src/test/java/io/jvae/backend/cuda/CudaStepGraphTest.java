@@ -1,0 +1,222 @@
+package io.jvae.backend.cuda;
+
+import io.jvae.backend.Backend;
+import io.jvae.backend.CpuBackend;
+import io.jvae.backend.StepReplay;
+import io.jvae.backend.Tensor;
+import io.jvae.bench.Bench;
+import io.jvae.model.ModelConfig;
+import io.jvae.model.Preset;
+import io.jvae.model.Vae;
+import io.jvae.testing.Close;
+import io.jvae.train.Optimizer;
+import io.jvae.train.Seeds;
+import io.jvae.train.TrainConfig;
+import io.jvae.train.TrainingSteps;
+import jcuda.driver.JCudaDriver;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Training steps replayed as CUDA Graphs ({@link CudaStepGraph}) against the same steps launched
+ * call by call and against the CPU, on the CPU stand-ins (or a card with -Djvae.cuda=card), and the
+ * structure of a replayed step as both the backend's own counters and the stand-in's count it: in
+ * the steady state one graph launch and one small copy per step, no host synchronisation, no
+ * allocation.
+ *
+ * <p>Tolerances: graph and eager run the same kernels and cuBLAS calls in the same order on the
+ * same data, so their parameters must be bit-identical (on a card too: a graph replays the same
+ * kernels; cuBLAS picks its algorithm per shape, not per launch mode). Against the CPU: GEMMs in
+ * another order and the C library's expf (KernelEmulationTest), compounded through Adam over 30
+ * steps: 1e-4 relative on the loss sums, as CudaBackendGpuTest's training trace.
+ */
+class CudaStepGraphTest {
+    static final int N = 600, BATCH = 64; // 600 = 9 x 64 + 24: a partial last batch, a second record
+
+    @BeforeAll
+    static void cuda() {
+        StandIn.load();
+        assumeTrue(CudaProbe.available(), () -> "no CUDA: " + CudaProbe.reason() + "; stand-ins: " + StandIn.reason());
+    }
+
+    static ModelConfig model() {
+        ModelConfig p = Preset.PYTORCH.model;
+        return new ModelConfig(p.inputDim(), java.util.List.of(64), 8, java.util.List.of(64), p.activation(), p.likelihood(), 0, p.init());
+    }
+
+    /** Trains `epochs` epochs of N synthetic MNIST-like examples; returns {parameters..., loss sums of the last epoch}. */
+    static float[][] train(Backend be, TrainConfig tc, boolean graphs, int epochs) {
+        ModelConfig mc = model();
+        Bench.Data data = Bench.synthetic(mc.inputDim(), N, Bench.MNIST_DENSITY);
+        Vae vae = new Vae(be, mc);
+        vae.initParams(11);
+        vae.workspace(BATCH, tc.samples());
+        Optimizer opt = new Optimizer(vae, tc);
+        Tensor x = be.constant(data.x(), mc.inputDim(), N), stats = be.alloc(4, 1);
+        long step = 0;
+        float[] sums = new float[4];
+        try (TrainingSteps ts = new TrainingSteps(vae, opt, tc, x, null, stats, 5, 6, graphs)) {
+            assertEquals(graphs && be instanceof CudaBackend, ts.replayed());
+            for (int e = 1; e <= epochs; e++) {
+                ts.epoch(Seeds.permutation(3, e, N));
+                be.fill(stats, 0f);
+                int steps = (N + BATCH - 1) / BATCH;
+                for (int s = 0; s < steps; s++, step++) ts.step(step, s * BATCH, Math.min(BATCH, N - s * BATCH), tc.betaAt(e - 1 + (double) s / steps));
+                be.download(stats, sums, 0);
+            }
+        }
+        float[] p = new float[vae.params.total];
+        be.download(vae.params.values, p, 0);
+        assertEquals(step, opt.steps(), "the optimizer counted every step, replayed or not");
+        return new float[][] {p, sums};
+    }
+
+    static void assertSameBits(String what, float[] a, float[] b) {
+        assertEquals(a.length, b.length);
+        for (int i = 0; i < a.length; i++)
+            if (Float.floatToIntBits(a[i]) != Float.floatToIntBits(b[i]))
+                fail(what + "[" + i + "]: " + a[i] + " vs " + b[i]);
+    }
+
+    @Test
+    void replayedStepsEqualEagerStepsBitForBitAndTheCpuWithinTolerance() {
+        // Adam with KL warm-up (beta changes every step) and dynamic binarization: every step-block slot is exercised
+        TrainConfig tc = Preset.PYTORCH.train.withEpochs(2);
+        tc = new TrainConfig(2, BATCH, tc.optimizer(), tc.lr(), tc.beta1(), tc.beta2(), tc.rho(), tc.eps(), 1f, 1, 0f, 1, 1, 0, true,
+                TrainConfig.Objective.ELBO);
+        float[][] cpu = train(new CpuBackend(), tc, false, 2);
+        float[][] eager, graph;
+        try (CudaBackend be = CudaBackend.open(0, false)) {
+            eager = train(be, tc, false, 2);
+        }
+        try (CudaBackend be = CudaBackend.open(0, false)) {
+            graph = train(be, tc, true, 2);
+        }
+        assertSameBits("parameters, graph vs eager", eager[0], graph[0]);
+        assertSameBits("loss sums, graph vs eager", eager[1], graph[1]);
+        Close.assertAllClose("loss sums, graph vs cpu", cpu[1], graph[1], 0f, 1e-4f);
+    }
+
+    @Test
+    void rmspropWithL2AndIwaeReplayAsTheyRunEagerly() {
+        TrainConfig seed = Preset.SEED.train;
+        TrainConfig rms = new TrainConfig(1, BATCH, seed.optimizer(), seed.lr(), seed.beta1(), seed.beta2(), seed.rho(), seed.eps(), 1f, 0,
+                1e-4f, 1, 1, 0, false, TrainConfig.Objective.ELBO);
+        TrainConfig iwae = new TrainConfig(1, BATCH, Preset.PYTORCH.train.optimizer(), 1e-3f, 0.9f, 0.999f, 0.9f, 1e-8f, 1f, 0, 0f, 3, 1, 0,
+                false, TrainConfig.Objective.IWAE);
+        for (TrainConfig tc : new TrainConfig[] {rms, iwae}) {
+            float[][] eager, graph;
+            try (CudaBackend be = CudaBackend.open(0, false)) {
+                eager = train(be, tc, false, 1);
+            }
+            try (CudaBackend be = CudaBackend.open(0, false)) {
+                graph = train(be, tc, true, 1);
+            }
+            assertSameBits(tc.optimizer() + " " + tc.objective() + " parameters", eager[0], graph[0]);
+        }
+    }
+
+    @Test
+    void aReplayedStepLaunchesOneGraphAndCopiesOnceWithoutWaitingOrAllocating() throws Exception {
+        TrainConfig tc = Preset.PYTORCH.train;
+        try (CudaBackend be = CudaBackend.open(0, false)) {
+            ModelConfig mc = model();
+            Vae vae = new Vae(be, mc);
+            vae.initParams(1);
+            vae.workspace(BATCH, 1);
+            Optimizer opt = new Optimizer(vae, tc);
+            Tensor x = be.constant(Bench.synthetic(mc.inputDim(), N, Bench.MNIST_DENSITY).x(), mc.inputDim(), N), stats = be.alloc(4, 1);
+            try (TrainingSteps ts = new TrainingSteps(vae, opt, tc, x, null, stats, 5, 6, true)) {
+                ts.epoch(Seeds.permutation(1, 1, N));
+                ts.step(0, 0, BATCH, 1f); // records the graph
+                be.sync();
+                JCudaDriver.cuCtxSynchronize(); // the stand-in writes its counters file at a context synchronisation
+                CudaBackend.Counters before = be.counters();
+                Map<String, Long> sBefore = counters();
+                int steps = 40;
+                for (int s = 1; s <= steps; s++) ts.step(s, (s * BATCH) % (N - BATCH), BATCH, 1f);
+                CudaBackend.Counters d = be.counters().minus(before);
+                JCudaDriver.cuCtxSynchronize();
+                Map<String, Long> sAfter = counters();
+                assertEquals(steps, d.graphLaunches, "one graph launch per step");
+                assertEquals(0, d.launches, "no kernel launched one by one");
+                assertEquals(0, d.hostSyncs, "no host synchronisation");
+                assertEquals(0, d.allocs, "no device allocation");
+                assertEquals(steps, d.copies, "one copy per step: the step block");
+                assertEquals(steps * 4L * (CudaStepGraph.WORDS + BATCH), d.h2dBytes, "the step block: its 8 words and the batch's indices");
+                assertEquals(0, d.d2hBytes);
+                if (sBefore != null) { // the stand-in counts independently
+                    assertEquals(steps, delta(sBefore, sAfter, "graph_launches"), sAfter.toString());
+                    assertEquals(0, delta(sBefore, sAfter, "launches"), sAfter.toString());
+                    assertEquals(1, delta(sBefore, sAfter, "host_syncs"), "only the test's own cuCtxSynchronize: " + sAfter);
+                    assertEquals(0, delta(sBefore, sAfter, "device_allocs"), sAfter.toString());
+                    assertEquals(d.h2dBytes, delta(sBefore, sAfter, "h2d_bytes"), sAfter.toString());
+                }
+                assertEquals(1, ((StepReplay) replayOf(ts)).records(), "one record for one batch size");
+            }
+        }
+    }
+
+    @Test
+    void eagerStepsLaunchTheKernelsOneByOneAndNeverWait() {
+        TrainConfig tc = Preset.PYTORCH.train;
+        try (CudaBackend be = CudaBackend.open(0, false)) {
+            ModelConfig mc = model();
+            Vae vae = new Vae(be, mc);
+            vae.initParams(1);
+            vae.workspace(BATCH, 1);
+            Optimizer opt = new Optimizer(vae, tc);
+            Tensor x = be.constant(Bench.synthetic(mc.inputDim(), N, Bench.MNIST_DENSITY).x(), mc.inputDim(), N), stats = be.alloc(4, 1);
+            try (TrainingSteps ts = new TrainingSteps(vae, opt, tc, x, null, stats, 5, 6, false)) {
+                ts.epoch(Seeds.permutation(1, 1, N));
+                CudaBackend.Counters before = be.counters();
+                for (int s = 0; s < 9; s++) ts.step(s, s * BATCH, BATCH, 1f);
+                CudaBackend.Counters d = be.counters().minus(before);
+                // gather, 2 x (hidden bias+relu), mu and lv biases, reparam, output bias, loss, 2 x relu backward, KL backward, Adam
+                assertEquals(12 * 9, d.launches, "kernels per step of a one-hidden-layer VAE");
+                assertEquals(0, d.hostSyncs);
+                assertEquals(0, d.allocs);
+                assertEquals(0, d.graphLaunches);
+            }
+        }
+    }
+
+    @Test
+    void aStepThatWouldFreezeAStepVaryingValueIsRefusedWhileCaptured() {
+        try (CudaBackend be = CudaBackend.open(0, false)) {
+            StepReplay r = be.stepReplay(4);
+            Tensor mu = be.alloc(2, 4), lv = be.alloc(2, 4), eps = be.alloc(2, 4), z = be.alloc(2, 4);
+            StepReplay.Values v = new StepReplay.Values(100, 0, 1f, 1f, 1f);
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> r.run(v, new int[] {0, 1, 2, 3}, 0, 4, () -> be.reparamForward(mu, lv, eps, z, 9, 101)));
+            assertTrue(e.getMessage().contains("reparamForward's offset is 101 but the step's value is 100"), e.getMessage());
+            IllegalStateException d = assertThrows(IllegalStateException.class,
+                    () -> r.run(v, new int[] {0, 1, 2, 3}, 0, 4, () -> be.download(mu, new float[8], 0)));
+            assertTrue(d.getMessage().contains("download inside a captured training step"), d.getMessage());
+            // the backend is still usable after a refused capture
+            r.run(v, new int[] {0, 1, 2, 3}, 0, 4, () -> be.reparamForward(mu, lv, eps, z, 9, 100));
+            be.sync();
+            r.close();
+        }
+    }
+
+    static Object replayOf(TrainingSteps ts) throws Exception {
+        var f = TrainingSteps.class.getDeclaredField("replay");
+        f.setAccessible(true);
+        return f.get(ts);
+    }
+
+    static Map<String, Long> counters() throws Exception {
+        java.nio.file.Path f = StandIn.countersFile();
+        return f == null || StandIn.onCard() || !java.nio.file.Files.exists(f) ? null : StandIn.readCounters(f);
+    }
+
+    static long delta(Map<String, Long> a, Map<String, Long> b, String k) {
+        return b.getOrDefault(k, 0L) - a.getOrDefault(k, 0L);
+    }
+}
