@@ -65,7 +65,8 @@ run "${jvae[@]}" info > "$out/info.txt" 2>&1 || true
 
 say "bench: CPU rows ($cpu_batches)"
 run "${jvae[@]}" bench --devices cpu --preset "$preset" --batches "$cpu_batches" --steps "$steps" --warmup-steps "$warmup" \
-  --repeats "$repeats" --json > "$out/bench.jsonl" 2> "$out/bench.err"
+  --repeats "$repeats" --json > "$out/bench.jsonl" 2> "$out/bench.err" \
+  || { cat "$out/bench.err" >&2; echo "gpu-check: the CPU bench failed" >&2; exit 1; }
 say "bench: CUDA rows ($batches), graphs on and off"
 run "${jvae[@]}" bench --devices cuda --preset "$preset" --batches "$batches" --steps "$steps" --warmup-steps "$warmup" \
   --repeats "$repeats" --cuda-graph both --json >> "$out/bench.jsonl" 2>> "$out/bench.err" \

@@ -96,7 +96,7 @@ JVAE_DEV float philox_normal(unsigned long long seed, unsigned long long e) {
 // A captured training step is replayed with the kernel arguments it was captured with, so the
 // values that change from step to step are read from device memory instead: `step`, when not
 // null, points at the step block, a float array that one small copy refreshes before every graph
-// launch (io.jvae.backend.cuda.StepGraph). Slots (in 4-byte words; u64 values low word first):
+// launch (io.jvae.backend.cuda.CudaStepGraph). Slots (in 4-byte words; u64 values low word first):
 #define STEP_NOISE_OFFSET 0    // u64: reparam_forward's Philox offset
 #define STEP_BINARIZE_OFFSET 2 // u64: binarize's Philox offset
 #define STEP_BETA 4            // f32: reparam_kl_backward's KL weight

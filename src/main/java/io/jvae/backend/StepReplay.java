@@ -11,7 +11,10 @@ package io.jvae.backend;
  * <p>Inside a recorded step, the backend requires the step-varying arguments to be exactly the
  * step's {@link Values} (reparamForward's offset = noiseOffset, binarize's = binarizeOffset,
  * reparamKlBackward's beta, adamStep's bias corrections) and gatherColumns to read the indices of
- * {@link #indices}: anything else would be frozen into the record, so it is refused.
+ * {@link #indices}: anything else would be frozen into the record, so it is refused. Every other
+ * argument of a recorded step (the learning rate, GEMM coefficients, sizes) is replayed as
+ * recorded: it must not change from step to step for a given batch size (a learning-rate schedule
+ * would have to move into the step block first).
  */
 public interface StepReplay extends AutoCloseable {
 

@@ -22,8 +22,10 @@ import java.util.Map;
  * a step ({@link TrainingSteps}) gathers its batch, optionally binarizes it, runs the ELBO step and
  * one optimizer update, on CUDA as one CUDA Graph replay unless graphs are turned off. The loss
  * sums stay on the backend: every {@link #CHECK_EVERY} steps a readback of them starts without
- * waiting and is used once it has landed (progress and divergence check, so on a GPU a divergence
- * shows at most 2 x CHECK_EVERY steps late); at the end of the epoch they are read in full.
+ * waiting and is used once it has landed (progress and divergence check). On a GPU the host may be
+ * tens of steps ahead of the device, so the progress bar and a divergence show some steps late;
+ * the end of each epoch reads the sums in full before any checkpoint is written, so a divergence
+ * is never saved as a state.
  *
  * <p>Early stopping (patience P > 0): after each epoch the test loss is compared with the best so
  * far; a strictly lower loss is a new best (its parameters are kept, best.safetensors written).
@@ -136,61 +138,64 @@ public final class Trainer {
         long evalSeed = Seeds.derive(tc.seed(), Seeds.EVAL);
         boolean stopped = EarlyStopping.stops(startEpoch - 1, bestEpoch, tc.patience());
         TrainingSteps steps = new TrainingSteps(vae, opt, tc, dTrain.x, dTrain.oneHot, stats, noiseSeed, binSeed, cudaGraphs);
-        for (int epoch = startEpoch; epoch <= tc.epochs() && !stopped; epoch++) {
-            long t0 = System.nanoTime();
-            steps.epoch(Seeds.permutation(tc.seed(), epoch, n));
-            be.fill(stats, 0f);
-            float beta = tc.beta();
-            try (Progress bar = Progress.start(String.format(Locale.ROOT, "epoch %d/%d", epoch, tc.epochs()), stepsPerEpoch, showProgress)) {
-                Backend.Readback pending = null;
-                int pendingSteps = 0;
-                for (int s = 0; s < stepsPerEpoch; s++) {
-                    int start = s * bmax, b = Math.min(bmax, n - start);
-                    beta = tc.betaAt(epoch - 1 + (double) s / stepsPerEpoch);
-                    steps.step(step, start, b, beta);
-                    step++;
-                    if ((s + 1) % CHECK_EVERY == 0 && s < stepsPerEpoch - 1) {
-                        if (pending == null) {
-                            pending = be.readback(stats); // lands without the host waiting (on the CPU at once)
-                            pendingSteps = s + 1;
-                        }
-                        if (pending.done()) {
-                            report(bar, epoch, pendingSteps, stepsPerEpoch, pending.await(), n, bmax, t0);
-                            pending = null;
+        try {
+            for (int epoch = startEpoch; epoch <= tc.epochs() && !stopped; epoch++) {
+                long t0 = System.nanoTime();
+                steps.epoch(Seeds.permutation(tc.seed(), epoch, n));
+                be.fill(stats, 0f);
+                float beta = tc.beta();
+                try (Progress bar = Progress.start(String.format(Locale.ROOT, "epoch %d/%d", epoch, tc.epochs()), stepsPerEpoch, showProgress)) {
+                    Backend.Readback pending = null;
+                    int pendingSteps = 0;
+                    for (int s = 0; s < stepsPerEpoch; s++) {
+                        int start = s * bmax, b = Math.min(bmax, n - start);
+                        beta = tc.betaAt(epoch - 1 + (double) s / stepsPerEpoch);
+                        steps.step(step, start, b, beta);
+                        step++;
+                        if ((s + 1) % CHECK_EVERY == 0 && s < stepsPerEpoch - 1) {
+                            if (pending == null) {
+                                pending = be.readback(stats); // lands without the host waiting (on the CPU at once)
+                                pendingSteps = s + 1;
+                            }
+                            if (pending.done()) {
+                                report(bar, epoch, pendingSteps, stepsPerEpoch, pending.await(), n, bmax, t0);
+                                pending = null;
+                            }
                         }
                     }
+                    be.download(stats, hs, 0); // the epoch's sums (waits: once per epoch)
+                    report(bar, epoch, stepsPerEpoch, stepsPerEpoch, hs, n, bmax, t0);
                 }
-                be.download(stats, hs, 0); // the epoch's sums (waits: once per epoch)
-                report(bar, epoch, stepsPerEpoch, stepsPerEpoch, hs, n, bmax, t0);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                Losses trainLoss = Losses.of(hs[0], hs[1], n);
+                Losses testLoss = evaluator.evaluate(dTest, evalSeed, tc.binarize());
+                if (!testLoss.finite()) throw diverged(epoch, stepsPerEpoch, stepsPerEpoch, testLoss);
+                EpochMetrics m = new EpochMetrics(epoch, trainLoss, testLoss, beta, seconds, n / seconds);
+                metrics.append(m);
+                history.add(m);
+                boolean improved = testLoss.loss() < bestLoss;
+                if (improved) {
+                    bestLoss = testLoss.loss();
+                    bestEpoch = epoch;
+                    if (best == null) best = new float[vae.params.total];
+                    be.download(vae.params.values, best, 0);
+                    Checkpoint.saveModel(out.resolve("best.safetensors"), vae, Map.of("jvae.epoch", Integer.toString(epoch)));
+                }
+                Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch, step, bestLoss, bestEpoch));
+                log.printf(Locale.ROOT, "epoch %3d  train %.4f (rec %.4f kl %.4f)%s  test %.4f (rec %.4f kl %.4f)%s  %.1fs  %.0f samples/s%n",
+                        epoch, trainLoss.loss(), trainLoss.recon(), trainLoss.kl(),
+                        tc.objective() == TrainConfig.Objective.IWAE ? String.format(Locale.ROOT, " iwae(k=%d) %.4f", tc.samples(), hs[2] / n) : "",
+                        testLoss.loss(), testLoss.recon(), testLoss.kl(), improved ? " *" : "  ", seconds, n / seconds);
+                listener.epochEnd(epoch, vae, m);
+                if (EarlyStopping.stops(epoch, bestEpoch, tc.patience())) {
+                    stopped = true;
+                    log.printf(Locale.ROOT, "early stop after epoch %d: no better test loss for %d epochs; restoring epoch %d (%.4f)%n",
+                            epoch, tc.patience(), bestEpoch, bestLoss);
+                }
             }
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            Losses trainLoss = Losses.of(hs[0], hs[1], n);
-            Losses testLoss = evaluator.evaluate(dTest, evalSeed, tc.binarize());
-            if (!testLoss.finite()) throw diverged(epoch, stepsPerEpoch, stepsPerEpoch, testLoss);
-            EpochMetrics m = new EpochMetrics(epoch, trainLoss, testLoss, beta, seconds, n / seconds);
-            metrics.append(m);
-            history.add(m);
-            boolean improved = testLoss.loss() < bestLoss;
-            if (improved) {
-                bestLoss = testLoss.loss();
-                bestEpoch = epoch;
-                if (best == null) best = new float[vae.params.total];
-                be.download(vae.params.values, best, 0);
-                Checkpoint.saveModel(out.resolve("best.safetensors"), vae, Map.of("jvae.epoch", Integer.toString(epoch)));
-            }
-            Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch, step, bestLoss, bestEpoch));
-            log.printf(Locale.ROOT, "epoch %3d  train %.4f (rec %.4f kl %.4f)%s  test %.4f (rec %.4f kl %.4f)%s  %.1fs  %.0f samples/s%n",
-                    epoch, trainLoss.loss(), trainLoss.recon(), trainLoss.kl(),
-                    tc.objective() == TrainConfig.Objective.IWAE ? String.format(Locale.ROOT, " iwae(k=%d) %.4f", tc.samples(), hs[2] / n) : "",
-                    testLoss.loss(), testLoss.recon(), testLoss.kl(), improved ? " *" : "  ", seconds, n / seconds);
-            listener.epochEnd(epoch, vae, m);
-            if (EarlyStopping.stops(epoch, bestEpoch, tc.patience())) {
-                stopped = true;
-                log.printf(Locale.ROOT, "early stop after epoch %d: no better test loss for %d epochs; restoring epoch %d (%.4f)%n",
-                        epoch, tc.patience(), bestEpoch, bestLoss);
-            }
+        } finally {
+            steps.close(); // the step graphs and their buffers, also when training fails
         }
-        steps.close();
         if (tc.patience() > 0 && best != null) be.upload(best, 0, vae.params.values);
         Path model = out.resolve("model.safetensors");
         int lastEpoch = history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();

@@ -223,7 +223,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Every public entry point: usable, and current on this thread. */
-    private void ready() {
+    void ready() {
         if (closed) throw new IllegalStateException(name() + " is closed");
         makeCurrent();
     }
@@ -372,18 +372,46 @@ public final class CudaBackend implements Backend {
                     + count + " elements needed");
     }
 
-    // Uploads and downloads of Java arrays (pageable memory) are ordered on the stream: an upload is
-    // staged by the driver before the call returns (the array may change right after), a download
-    // returns once the data is there. Neither may happen inside a captured step (a graph must never
-    // hold a Java array's address); the training loop itself uses page-locked memory only.
+    // Uploads and downloads of Java arrays go through a page-locked staging buffer, in blocks, each
+    // an asynchronous copy on the stream followed by a stream synchronisation: the driver then
+    // never sees a Java array's address (JCuda releases it when the call returns, and the CUDA
+    // documentation only says a pageable async copy "might be synchronous"), and the copy is
+    // ordered with the stream's kernels. A host synchronisation per block: uploads and downloads
+    // are per run or per epoch (data, checkpoints, evaluation sums), never per training step, and
+    // none may happen inside a captured step.
+
+    /** Floats per staging block (16 MiB). */
+    static final int STAGING_FLOATS = 1 << 22;
+    private Pinned staging;
+
+    private void staging() {
+        if (staging == null) staging = pinned(4L * STAGING_FLOATS);
+    }
+
+    /** Puts host elements [from, from + n) at the start of the staging buffer. */
+    private interface Fill {
+        void into(java.nio.ByteBuffer staging, int from, int n);
+    }
+
+    private void stagedUpload(CUdeviceptr dst, long n, Fill fill) {
+        staging();
+        for (long done = 0; done < n; ) {
+            int k = (int) Math.min(STAGING_FLOATS, n - done);
+            fill.into(staging.buf, (int) done, k);
+            counters.h2dBytes += 4L * k;
+            JCudaDriver.cuMemcpyHtoDAsync(dst.withByteOffset(4L * done), staging.ptr, 4L * k, stream);
+            counters.hostSyncs++;
+            JCudaDriver.cuStreamSynchronize(stream); // the block is in device memory before the buffer is refilled
+            done += k;
+        }
+    }
 
     @Override
     public void upload(float[] src, int srcOff, Tensor dst) {
         ready();
         notCapturing("upload");
         hostRange("upload", src.length, srcOff, dst.size());
-        counters.h2dBytes += 4L * dst.size();
-        JCudaDriver.cuMemcpyHtoDAsync(ptr(dst), Pointer.to(src).withByteOffset(4L * srcOff), 4L * dst.size(), stream);
+        stagedUpload(ptr(dst), dst.size(), (b, from, n) -> b.asFloatBuffer().put(src, srcOff + from, n));
     }
 
     @Override
@@ -391,9 +419,17 @@ public final class CudaBackend implements Backend {
         ready();
         notCapturing("download");
         hostRange("download", dst.length, dstOff, src.size());
-        counters.d2hBytes += 4L * src.size();
-        counters.hostSyncs++;
-        JCudaDriver.cuMemcpyDtoHAsync(Pointer.to(dst).withByteOffset(4L * dstOff), ptr(src), 4L * src.size(), stream);
+        staging();
+        CUdeviceptr p = ptr(src);
+        for (int done = 0, n = src.size(); done < n; ) {
+            int k = Math.min(STAGING_FLOATS, n - done);
+            counters.d2hBytes += 4L * k;
+            counters.hostSyncs++;
+            JCudaDriver.cuMemcpyDtoHAsync(staging.ptr, p.withByteOffset(4L * done), 4L * k, stream);
+            JCudaDriver.cuStreamSynchronize(stream);
+            staging.buf.asFloatBuffer().get(dst, dstOff + done, k);
+            done += k;
+        }
     }
 
     @Override
@@ -401,8 +437,7 @@ public final class CudaBackend implements Backend {
         ready();
         notCapturing("uploadIndices");
         hostRange("uploadIndices", src.length, srcOff, dst.length);
-        counters.h2dBytes += 4L * dst.length;
-        JCudaDriver.cuMemcpyHtoDAsync(ptr(dst), Pointer.to(src).withByteOffset(4L * srcOff), 4L * dst.length, stream);
+        stagedUpload(ptr(dst), dst.length, (b, from, n) -> b.asIntBuffer().put(src, srcOff + from, n));
     }
 
     @Override
@@ -493,7 +528,7 @@ public final class CudaBackend implements Backend {
         static final int FLOATS = 64;
         final Pinned[] slot = new Pinned[2];
         final CUevent[] done = new CUevent[2];
-        final boolean[] busy = new boolean[2];
+        final Readback[] owner = new Readback[2]; // the readback whose values are still in each slot
         int next;
 
         Readback start(Tensor src) {
@@ -502,8 +537,7 @@ public final class CudaBackend implements Backend {
                 slot[i] = pinned(4L * FLOATS);
                 done[i] = event();
             }
-            if (busy[i]) await(done[i]); // the slot's previous readback must have landed before it is overwritten
-            busy[i] = true;
+            if (owner[i] != null) owner[i].await(); // the slot's previous readback takes its values before they are overwritten
             counters.copies++;
             counters.d2hBytes += 4L * src.size();
             JCudaDriver.cuMemcpyDtoHAsync(slot[i].ptr, ptr(src), 4L * src.size(), stream);
@@ -511,30 +545,40 @@ public final class CudaBackend implements Backend {
             int n = src.size();
             Pinned p = slot[i];
             CUevent e = done[i];
-            return new Readback() {
+            Readback r = new Readback() {
                 float[] values;
 
                 @Override
                 public boolean done() {
-                    if (values == null && reached(e)) take();
+                    if (values == null) {
+                        open();
+                        if (reached(e)) take();
+                    }
                     return values != null;
                 }
 
                 @Override
                 public float[] await() {
                     if (values == null) {
+                        open();
                         CudaBackend.this.await(e);
                         take();
                     }
                     return values;
                 }
 
+                private void open() {
+                    if (closed) throw new IllegalStateException(name() + " is closed: its readbacks are gone");
+                }
+
                 private void take() {
                     values = new float[n];
                     p.buf.asFloatBuffer().get(values, 0, n);
-                    busy[i] = false;
+                    if (owner[i] == this) owner[i] = null;
                 }
             };
+            owner[i] = r;
+            return r;
         }
 
         void destroy() {
@@ -583,6 +627,17 @@ public final class CudaBackend implements Backend {
     void launchGraph(CUgraphExec g) {
         counters.graphLaunches++;
         JCudaDriver.cuGraphLaunch(g, stream);
+    }
+
+    /** Waits for the stream unless a capture is open or the context is gone (closing: best effort, errors left to close()). */
+    void syncQuietly() {
+        if (capturing != null || closed || !streamCreated) return;
+        try {
+            counters.hostSyncs++;
+            JCudaDriver.cuStreamSynchronize(stream);
+        } catch (CudaException ignored) {
+            // a faulted context: close() reports it
+        }
     }
 
     private void notCapturing(String what) {
@@ -763,10 +818,17 @@ public final class CudaBackend implements Backend {
         List<RuntimeException> errors = new ArrayList<>();
         Runnable[] steps = {
             () -> { if (retained) makeCurrent(); },
-            () -> { capturing = null; if (retained) call("cuCtxSynchronize", JCudaDriver::cuCtxSynchronize, null); },
+            () -> {
+                if (capturing == null) return;
+                capturing = null; // a capture left open by a failure: end it, or nothing below may run (unsafe in a capture)
+                CUgraph g = new CUgraph();
+                if (JCudaDriver.cuStreamEndCapture(stream, g) == CUresult.CUDA_SUCCESS) JCudaDriver.cuGraphDestroy(g);
+            },
+            () -> { if (retained) call("cuCtxSynchronize", JCudaDriver::cuCtxSynchronize, null); },
             () -> { for (CudaStepGraph g : new ArrayList<>(graphs)) g.close(); },
             readbacks::destroy,
-            () -> { for (Pinned p : new ArrayList<>(pinned)) freePinned(p); },
+            () -> { for (Pinned p : new ArrayList<>(pinned)) freePinned(p); staging = null; },
+            () -> { if (blasCreated) { blasCreated = false; JCublas2.cublasDestroy(blas); } }, // before its workspace is freed
             () -> {
                 for (DeviceStorage d : new ArrayList<>(live))
                     try {
@@ -775,7 +837,6 @@ public final class CudaBackend implements Backend {
                         errors.add(e);
                     }
             },
-            () -> { if (blasCreated) { blasCreated = false; JCublas2.cublasDestroy(blas); } },
             () -> { if (streamCreated) { streamCreated = false; call("cuStreamDestroy", () -> JCudaDriver.cuStreamDestroy(stream), null); } },
             () -> { if (moduleLoaded) { moduleLoaded = false; call("cuModuleUnload", () -> JCudaDriver.cuModuleUnload(module), null); } },
             () -> { if (retained) { retained = false; call("cuDevicePrimaryCtxRelease", () -> JCudaDriver.cuDevicePrimaryCtxRelease(device), null); } },

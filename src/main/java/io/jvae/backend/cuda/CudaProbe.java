@@ -28,6 +28,7 @@ public final class CudaProbe {
         }
         try {
             result = probeDriver();
+            jcuda.driver.JCudaDriver.setExceptionsEnabled(true); // jvae's CUDA calls rely on exceptions (CudaBackend)
         } catch (LinkageError e) {
             String m = String.valueOf(e.getMessage());
             String why = m.contains("libcuda") || m.contains("JCudaDriver") || e instanceof UnsatisfiedLinkError
@@ -69,6 +70,7 @@ public final class CudaProbe {
             jcuda.jcublas.cublasHandle h = new jcuda.jcublas.cublasHandle();
             jcuda.jcublas.JCublas2.setExceptionsEnabled(false);
             int rc = jcuda.jcublas.JCublas2.cublasCreate(h);
+            jcuda.jcublas.JCublas2.setExceptionsEnabled(true); // the flag is global: CudaBackend's cuBLAS calls rely on it
             if (rc != 0) {
                 out.add("cuBLAS not usable: cublasCreate returned " + jcuda.jcublas.cublasStatus.stringFor(rc));
                 return out;

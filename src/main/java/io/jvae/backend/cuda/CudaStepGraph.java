@@ -13,9 +13,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Training steps as CUDA Graphs: a step of b inputs is captured once (cuStreamBeginCapture ...
- * cuStreamEndCapture, cuGraphInstantiate) and replayed with cuGraphLaunch for every later step of
- * b inputs. Per step the host does three things, none of which waits for the device or allocates:
+ * Training steps as CUDA Graphs: the first step of b inputs runs call by call (cuBLAS and the
+ * driver load kernels lazily, which a capture may not do before CUDA 12.3 drivers), the second is
+ * captured (cuStreamBeginCapture ... cuStreamEndCapture, cuGraphInstantiate), and every later
+ * step of b inputs replays it with cuGraphLaunch. Per step the host does three things, none of which waits for the device or allocates:
  * writes the step's {@link Values} and batch indices into a slot of page-locked memory, queues one
  * asynchronous copy of that slot into the device step block, and launches the graph.
  *
@@ -40,6 +41,7 @@ final class CudaStepGraph implements StepReplay {
     private final CUevent[] half = new CUevent[2];
     private final boolean[] halfRecorded = new boolean[2];
     private final Map<Integer, CUgraphExec> graphs = new HashMap<>();
+    private final java.util.Set<Integer> seen = new java.util.HashSet<>(); // batch sizes run once call by call
     /** The values of the step being captured (CudaBackend checks the captured calls against them). */
     Values values;
     private long next;
@@ -66,6 +68,7 @@ final class CudaStepGraph implements StepReplay {
     @Override
     public void run(Values v, int[] idx, int off, int b, Runnable body) {
         if (closed) throw new IllegalStateException("step graph closed");
+        be.ready(); // current on this thread (a replay makes no other call that would make it so)
         if (b <= 0 || b > maxBatch) throw new IllegalArgumentException("a step of " + b + " inputs with a step block for " + maxBatch);
         if (off < 0 || off + b > idx.length) throw new IllegalArgumentException("indices [" + off + ", +" + b + ") of " + idx.length);
         int slot = (int) (next % SLOTS), h = slot / (SLOTS / 2);
@@ -84,13 +87,19 @@ final class CudaStepGraph implements StepReplay {
             be.record(half[h]);
             halfRecorded[h] = true;
         }
+        next++; // now: a step that fails below must not leave its slot to be rewritten while the copy is queued
         CUgraphExec g = graphs.get(b);
-        if (g == null) {
+        if (g != null) {
+            be.launchGraph(g);
+        } else if (seen.add(b)) {
+            // The first step of a batch size runs call by call (reading the same step block): cuBLAS and
+            // the driver load their kernels lazily, which a capture may not do before CUDA 12.3 drivers.
+            body.run();
+        } else {
             g = capture(v, body);
             graphs.put(b, g);
+            be.launchGraph(g);
         }
-        be.launchGraph(g);
-        next++;
     }
 
     private CUgraphExec capture(Values v, Runnable body) {
@@ -130,6 +139,7 @@ final class CudaStepGraph implements StepReplay {
         if (closed) return;
         closed = true;
         try {
+            be.syncQuietly(); // copies from the ring may still be queued: they finish before the ring is freed
             for (CUgraphExec g : graphs.values()) JCudaDriver.cuGraphExecDestroy(g);
             graphs.clear();
             for (CUevent e : half) JCudaDriver.cuEventDestroy(e);

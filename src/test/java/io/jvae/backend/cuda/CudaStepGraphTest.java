@@ -51,11 +51,15 @@ class CudaStepGraphTest {
 
     /** Trains `epochs` epochs of N synthetic MNIST-like examples; returns {parameters..., loss sums of the last epoch}. */
     static float[][] train(Backend be, TrainConfig tc, boolean graphs, int epochs) {
+        return train(be, tc, graphs, epochs, BATCH);
+    }
+
+    static float[][] train(Backend be, TrainConfig tc, boolean graphs, int epochs, int batch) {
         ModelConfig mc = model();
         Bench.Data data = Bench.synthetic(mc.inputDim(), N, Bench.MNIST_DENSITY);
         Vae vae = new Vae(be, mc);
         vae.initParams(11);
-        vae.workspace(BATCH, tc.samples());
+        vae.workspace(batch, tc.samples());
         Optimizer opt = new Optimizer(vae, tc);
         Tensor x = be.constant(data.x(), mc.inputDim(), N), stats = be.alloc(4, 1);
         long step = 0;
@@ -65,8 +69,8 @@ class CudaStepGraphTest {
             for (int e = 1; e <= epochs; e++) {
                 ts.epoch(Seeds.permutation(3, e, N));
                 be.fill(stats, 0f);
-                int steps = (N + BATCH - 1) / BATCH;
-                for (int s = 0; s < steps; s++, step++) ts.step(step, s * BATCH, Math.min(BATCH, N - s * BATCH), tc.betaAt(e - 1 + (double) s / steps));
+                int steps = (N + batch - 1) / batch;
+                for (int s = 0; s < steps; s++, step++) ts.step(step, s * batch, Math.min(batch, N - s * batch), tc.betaAt(e - 1 + (double) s / steps));
                 be.download(stats, sums, 0);
             }
         }
@@ -103,6 +107,37 @@ class CudaStepGraphTest {
     }
 
     @Test
+    void moreStepsThanTheRingHasSlotsReplayAsTheyRunEagerly() {
+        // batch 8: 75 steps an epoch, past the 64-slot page-locked ring: every slot is rewritten once
+        // its earlier copy has run (the stand-in reports a host write before a queued copy as a race)
+        TrainConfig tc = Preset.PYTORCH.train;
+        float[][] eager, graph;
+        try (CudaBackend be = CudaBackend.open(0, false)) {
+            eager = train(be, tc, false, 1, 8);
+        }
+        try (CudaBackend be = CudaBackend.open(0, false)) {
+            graph = train(be, tc, true, 1, 8);
+        }
+        assertSameBits("parameters after 75 steps, graph vs eager", eager[0], graph[0]);
+    }
+
+    @Test
+    void readbacksLandInTheirOwnSlotAndRefuseToBeReadAfterClose() {
+        CudaBackend be = CudaBackend.open(0, false);
+        Tensor t = be.alloc(4, 1);
+        Backend.Readback[] r = new Backend.Readback[3];
+        for (int i = 0; i < 3; i++) {
+            be.fill(t, i + 1);
+            r[i] = be.readback(t); // the third reuses the first one's page-locked slot
+        }
+        for (int i = 0; i < 3; i++) assertArrayEquals(new float[] {i + 1, i + 1, i + 1, i + 1}, r[i].await(), "readback " + i);
+        be.fill(t, 9);
+        Backend.Readback late = be.readback(t);
+        be.close();
+        assertThrows(IllegalStateException.class, late::done, "its page-locked memory is gone with the backend");
+    }
+
+    @Test
     void rmspropWithL2AndIwaeReplayAsTheyRunEagerly() {
         TrainConfig seed = Preset.SEED.train;
         TrainConfig rms = new TrainConfig(1, BATCH, seed.optimizer(), seed.lr(), seed.beta1(), seed.beta2(), seed.rho(), seed.eps(), 1f, 0,
@@ -133,13 +168,14 @@ class CudaStepGraphTest {
             Tensor x = be.constant(Bench.synthetic(mc.inputDim(), N, Bench.MNIST_DENSITY).x(), mc.inputDim(), N), stats = be.alloc(4, 1);
             try (TrainingSteps ts = new TrainingSteps(vae, opt, tc, x, null, stats, 5, 6, true)) {
                 ts.epoch(Seeds.permutation(1, 1, N));
-                ts.step(0, 0, BATCH, 1f); // records the graph
+                ts.step(0, 0, BATCH, 1f); // the first step of a batch size runs call by call (kernels load lazily)
+                ts.step(1, BATCH, BATCH, 1f); // the second records the graph
                 be.sync();
                 JCudaDriver.cuCtxSynchronize(); // the stand-in writes its counters file at a context synchronisation
                 CudaBackend.Counters before = be.counters();
                 Map<String, Long> sBefore = counters();
                 int steps = 40;
-                for (int s = 1; s <= steps; s++) ts.step(s, (s * BATCH) % (N - BATCH), BATCH, 1f);
+                for (int s = 2; s < steps + 2; s++) ts.step(s, (s * BATCH) % (N - BATCH), BATCH, 1f);
                 CudaBackend.Counters d = be.counters().minus(before);
                 JCudaDriver.cuCtxSynchronize();
                 Map<String, Long> sAfter = counters();
@@ -197,6 +233,7 @@ class CudaStepGraphTest {
             StepReplay r = be.stepReplay(4);
             Tensor mu = be.alloc(2, 4), lv = be.alloc(2, 4), eps = be.alloc(2, 4), z = be.alloc(2, 4);
             StepReplay.Values v = new StepReplay.Values(100, 0, 1f, 1f, 1f);
+            r.run(v, new int[] {0, 1, 2, 3}, 0, 4, () -> be.reparamForward(mu, lv, eps, z, 9, 100)); // the first runs call by call
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> r.run(v, new int[] {0, 1, 2, 3}, 0, 4, () -> be.reparamForward(mu, lv, eps, z, 9, 101)));
             assertTrue(e.getMessage().contains("reparamForward's offset is 101 but the step's value is 100"), e.getMessage());
