@@ -4,8 +4,8 @@ import dev.ludovic.netlib.blas.BLAS;
 
 /**
  * float32 GEMM/GEMV with the Fortran-BLAS arguments. The fast path is a real BLAS through
- * dev.ludovic.netlib: native OpenBLAS when libblas.so.3 resolves to it, netlib's Java code
- * otherwise. The triple loop {@link #gemmNaive} is the spec the fast path is tested against;
+ * dev.ludovic.netlib: the OpenBLAS shipped in the jar ({@link NativeBlas}), or the system's
+ * libblas.so.3 or netlib's Java code when asked (-Djvae.blas). The triple loop {@link #gemmNaive} is the spec the fast path is tested against;
  * {@code -Djvae.naiveGemm=true} switches every call to it.
  */
 public final class Gemm {
@@ -21,38 +21,34 @@ public final class Gemm {
 
         static {
             NETLIB_LOG.setLevel(java.util.logging.Level.SEVERE);
-            BLAS_IMPL = BLAS.getInstance();
+            NativeBlas.configure(); // the bundled OpenBLAS unless -Djvae.blas says otherwise, before netlib loads one
+            BLAS_IMPL = NativeBlas.javaRequested() ? dev.ludovic.netlib.blas.JavaBLAS.getInstance() : BLAS.getInstance();
+            if (NativeBlas.note() != null) System.err.println("jvae: " + NativeBlas.note());
+            boolean nativeLoaded = BLAS_IMPL.getClass().getSimpleName().startsWith("JNI");
+            if (!nativeLoaded && !NativeBlas.javaRequested())
+                System.err.println("jvae: no native BLAS could be loaded; the CPU GEMMs run on netlib's pure-Java BLAS, 3-10x slower");
+            else if (nativeLoaded && !NAIVE_GEMM && NativeBlas.referenceLoaded())
+                System.err.println("jvae: " + NativeBlas.referenceWarning());
         }
     }
 
-    /** The class doing the work: e.g. "JNIBLAS (native)" or "VectorBLAS (pure Java)". */
+    /** The class doing the work and the library it calls: e.g. "JNIBLAS (native OpenBLAS 0.3.31 (bundled, ...))". */
     public static String implementation() {
         if (NAIVE_GEMM) return "naive triple loop (-Djvae.naiveGemm)";
         String cls = Holder.BLAS_IMPL.getClass().getSimpleName();
-        return cls + (cls.startsWith("JNI") ? " (native " + nativeLibrary() + ")" : " (pure Java)");
-    }
-
-    private static String nativeLibrary() {
-        for (String p : new String[] {"/etc/alternatives/libblas.so.3-x86_64-linux-gnu", "/etc/alternatives/libblas.so.3"}) {
-            try {
-                java.nio.file.Path real = java.nio.file.Path.of(p).toRealPath();
-                return real.toString();
-            } catch (Exception ignored) {
-                // try the next name
-            }
-        }
-        return "libblas.so.3";
+        return cls + (cls.startsWith("JNI") ? " (native " + NativeBlas.describeLoaded() + ")"
+                : NativeBlas.javaRequested() ? " (pure Java, -D" + NativeBlas.PROPERTY + "=java)" : " (pure Java)");
     }
 
     /**
-     * True when GEMMs run on a multi-threaded native BLAS (OpenBLAS' pthread or OpenMP build, not
-     * its serial one, and OPENBLAS_NUM_THREADS not 1): its threads own every core during a GEMM
-     * and spin on them for a while after it (see {@link Parallel#THREADS}).
+     * True when GEMMs run on a multi-threaded native BLAS (OpenBLAS' pthread or OpenMP build, as the
+     * bundled one, not its serial one, and OPENBLAS_NUM_THREADS not 1): its threads own every core
+     * during a GEMM and spin on them for a while after it (see {@link Parallel#THREADS}).
      */
     public static boolean threadedNative() {
         if (!isNative()) return false;
-        String lib = nativeLibrary().toLowerCase(java.util.Locale.ROOT);
-        return lib.contains("openblas") && !lib.contains("serial") && !"1".equals(System.getenv("OPENBLAS_NUM_THREADS"));
+        String lib = NativeBlas.describeLoaded().toLowerCase(java.util.Locale.ROOT);
+        return lib.startsWith("openblas") && !lib.contains("serial") && !"1".equals(System.getenv("OPENBLAS_NUM_THREADS"));
     }
 
     public static boolean isNative() {

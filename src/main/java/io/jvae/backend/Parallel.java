@@ -5,15 +5,21 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Splits loops across cores: element-wise loops, and GEMMs when the BLAS itself runs on one thread
- * ({@link Gemm#sgemm}). The calling thread runs the first chunk and {@link #THREADS} - 1 resident
- * workers the others. A training step opens ~25 parallel regions, each 10-500 microseconds, so
- * the hand-off has to cost far less than a ForkJoinPool's park/unpark (5-20 microseconds): idle
- * workers spin on a volatile field for {@link #SPIN_NANOS} before they park, as OpenBLAS's own
- * threads do. Small loops stay on the caller.
+ * ({@link Gemm#sgemm}). A region is cut into chunks that the calling thread and {@link #THREADS} - 1
+ * resident workers claim one at a time, so a thread that gets less of its core (another process on
+ * it, a second jvae) simply runs fewer chunks, and a chunk nobody has started yet is run by the
+ * caller instead of waited for. Element-wise loops get up to {@link #PIECES} chunks per thread for
+ * that balance; GEMM splits one per thread (a thinner block wastes the BLAS kernel's tiles).
+ * A training step opens ~25 parallel regions, each 10-500 microseconds, so the hand-off has to
+ * cost far less than a ForkJoinPool's park/unpark (5-20 microseconds): idle workers spin on a
+ * volatile field for {@link #SPIN_NANOS} before they park, as OpenBLAS's own threads do, and every
+ * wait yields the core now and then, so a thread that spins never keeps the one it waits for
+ * (or another program) off a shared core. Small loops stay on the caller.
  *
  * <p>Chunk boundaries depend only on n and the chunk count, and each element is written by exactly
- * one chunk, so results are deterministic for a given thread count. A region opened while another
- * runs (from a chunk, or from a second application thread) runs on its caller alone.
+ * one chunk, so results are deterministic for a given thread count, whichever thread runs a chunk.
+ * A region opened while another runs (from a chunk, or from a second application thread) runs on
+ * its caller alone.
  */
 public final class Parallel {
     private Parallel() {}
@@ -26,6 +32,12 @@ public final class Parallel {
 
     /** How long an idle worker spins before parking: longer than the gaps inside a training step. */
     static final long SPIN_NANOS = 200_000;
+
+    /** Spin iterations between two Thread.yield() calls while waiting (a yield is ~0.2 us when the core is free). */
+    static final int YIELD_EVERY = 256;
+
+    /** Chunks per thread of an element-wise loop (forRange): finer chunks balance threads that get unequal shares of their cores. */
+    public static final int PIECES = 4;
 
     /**
      * Threads: -Djvae.threads=N, else 1 when the GEMMs run on a multi-threaded OpenBLAS, else every
@@ -62,12 +74,19 @@ public final class Parallel {
 
     /** The same with a grain in units of n (e.g. columns of `rows` elements: GRAIN / rows). */
     public static void forRange(int n, int grain, Range body) {
-        chunks(n, Math.min(THREADS, Math.max(1, n / Math.max(1, grain))), body);
+        int byGrain = Math.max(1, n / Math.max(1, grain));
+        if (byGrain < 2 || THREADS == 1) body.run(0, n);
+        else pieces(n, Math.min(THREADS * PIECES, byGrain), body);
     }
 
     /** Runs body over [0, n) in exactly min(chunks, THREADS, n) contiguous chunks (1 when a region is already open). */
     public static void chunks(int n, int chunks, Range body) {
-        chunks = Math.min(Math.min(chunks, THREADS), n);
+        pieces(n, Math.min(chunks, THREADS), body);
+    }
+
+    /** Runs body over [0, n) in exactly min(chunks, n) contiguous chunks, claimed by whichever thread is free (1 when a region is open). */
+    static void pieces(int n, int chunks, Range body) {
+        chunks = Math.min(chunks, n);
         // not a ReentrantLock: a region opened from the caller's own chunk must not re-enter the team
         if (chunks <= 1 || TEAM == null || !TEAM.busy.compareAndSet(false, true)) {
             body.run(0, n);
@@ -88,11 +107,12 @@ public final class Parallel {
         private volatile Region region = none; // the latest region, published whole
         private volatile int parkedCount;
 
-        /** One parallel loop: immutable but for its countdown, so a late worker never mixes two regions. */
+        /** One parallel loop: immutable but for its counters, so a late worker never mixes two regions. */
         private static final class Region {
             final Range body;
             final int n, chunks;
-            final AtomicInteger pending;
+            final AtomicInteger next = new AtomicInteger(); // the next chunk to claim
+            final AtomicInteger pending;                     // chunks not finished
             volatile Throwable failure;
 
             Region(Range body, int n, int chunks, int pending) {
@@ -100,6 +120,19 @@ public final class Parallel {
                 this.n = n;
                 this.chunks = chunks;
                 this.pending = new AtomicInteger(pending);
+            }
+
+            /** Claims and runs chunks until none is left. */
+            void drain() {
+                for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                    try {
+                        body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+                    } catch (Throwable t) {
+                        if (failure == null) failure = t;
+                    } finally {
+                        pending.decrementAndGet();
+                    }
+                }
             }
         }
 
@@ -114,30 +147,29 @@ public final class Parallel {
         }
 
         void run(int n, int chunks, Range body) {
-            Region r = new Region(body, n, chunks, chunks - 1);
+            Region r = new Region(body, n, chunks, chunks);
             region = r;
-            if (parkedCount > 0) for (int w = 0; w < chunks - 1; w++) LockSupport.unpark(workers[w]);
-            Throwable mine = null;
-            try {
-                body.run(0, (int) ((long) n / chunks));
-            } catch (Throwable t) {
-                mine = t;
-            }
-            while (r.pending.get() != 0) Thread.onSpinWait();
-            Throwable f = mine != null ? mine : r.failure;
+            if (parkedCount > 0) for (int w = 0; w < Math.min(workers.length, chunks - 1); w++) LockSupport.unpark(workers[w]);
+            r.drain();
+            // chunks other threads claimed and have not finished: wait, yielding now and then so that a
+            // worker descheduled on this core gets it back instead of this thread spinning its slice away
+            for (int spins = 0; r.pending.get() != 0; )
+                if (++spins % YIELD_EVERY == 0) Thread.yield();
+                else Thread.onSpinWait();
+            Throwable f = r.failure;
             if (f instanceof RuntimeException re) throw re;
             if (f instanceof Error e) throw e;
         }
 
         private void work(int id) {
             Region seen = none; // not `region`: a worker that starts late must still see the first region as new
-            int c = id + 1;
             while (true) {
                 long t0 = System.nanoTime();
                 int spins = 0;
                 while (region == seen) {
                     Thread.onSpinWait();
-                    if ((++spins & 1023) == 0 && System.nanoTime() - t0 > SPIN_NANOS) {
+                    if (++spins % YIELD_EVERY == 0) Thread.yield(); // another runnable thread on this core goes first
+                    if ((spins & 1023) == 0 && System.nanoTime() - t0 > SPIN_NANOS) {
                         synchronized (this) {
                             parkedCount++;
                         }
@@ -150,15 +182,7 @@ public final class Parallel {
                 }
                 Region r = region;
                 seen = r;
-                if (c < r.chunks) {
-                    try {
-                        r.body.run((int) ((long) r.n * c / r.chunks), (int) ((long) r.n * (c + 1) / r.chunks));
-                    } catch (Throwable t) {
-                        r.failure = t;
-                    } finally {
-                        r.pending.decrementAndGet();
-                    }
-                }
+                r.drain();
             }
         }
     }
