@@ -112,11 +112,17 @@ public final class NativeBlas {
      * directory renamed into place, so two processes starting at once never see half a library).
      */
     static Path extract(String platform) throws IOException {
+        return extract(platform, cacheRoot());
+    }
+
+    /** The same under another cache root (tests). A directory left incomplete (a full disk, a kill) is replaced. */
+    static Path extract(String platform, Path root) throws IOException {
         String res = "/org/bytedeco/openblas/" + platform + "/";
         if (NativeBlas.class.getResource(res + FILES[0]) == null)
             throw new IOException("the jar has no " + res + FILES[0] + " (built without the natives of " + platform + ")");
-        Path dir = cacheRoot().resolve("openblas-" + BUNDLED_ARTIFACT.substring(BUNDLED_ARTIFACT.lastIndexOf(':') + 1) + "-" + platform);
+        Path dir = root.resolve("openblas-" + BUNDLED_ARTIFACT.substring(BUNDLED_ARTIFACT.lastIndexOf(':') + 1) + "-" + platform);
         if (complete(dir, res)) return dir.resolve(FILES[0]);
+        if (Files.exists(dir)) deleteTree(dir);
         Files.createDirectories(dir.getParent());
         Path tmp = Files.createTempDirectory(dir.getParent(), dir.getFileName() + ".tmp");
         try {
