@@ -81,6 +81,18 @@ $CXX -I"$here" -c "$tmp/cublas_stubs.cpp" -o "$tmp/cublas_stubs.o"
 $CXX -shared -Wl,-soname,libcublas.so.12 -Wl,--version-script="$tmp/cublas.map" -Wl,-z,defs \
   -o "$out/lib/libcublas.so.12" "$tmp/cublas.o" "$tmp/cublas_stubs.o" -L"$out/lib" -l:libcuda.so.1 -ldl -lpthread
 
+# ---- jvae's bundled OpenBLAS beside the stand-ins (cublas.cpp finds it at ../openblas/): no BLAS package needed ----
+ob_ver=0.3.31-1.5.13
+case "$(uname -m)" in x86_64) ob_plat=linux-x86_64 ;; aarch64) ob_plat=linux-arm64 ;; *) ob_plat="" ;; esac
+ob_jar="$repo/org/bytedeco/openblas/$ob_ver/openblas-$ob_ver-$ob_plat.jar"
+if [ -n "$ob_plat" ] && [ -f "$ob_jar" ]; then
+  mkdir -p "$out/openblas"
+  for f in libopenblas.so.0 libgfortran.so.5 libquadmath.so.0 libgcc_s.so.1; do
+    (cd "$tmp" && unzip -q -o "$ob_jar" "org/bytedeco/openblas/$ob_plat/$f" 2>/dev/null || jar xf "$ob_jar" "org/bytedeco/openblas/$ob_plat/$f")
+    cp "$tmp/org/bytedeco/openblas/$ob_plat/$f" "$out/openblas/$f"
+  done
+fi
+
 # every import of the JNI libraries must resolve now (what LD_BIND_NOW=1 demands at load time)
 for pair in "libJCudaDriver:$out/lib/libcuda.so.1" "libJCublas2:$out/lib/libcublas.so.12"; do
   jni="$tmp/lib/${pair%%:*}-$jv-linux-x86_64.so"; lib="${pair#*:}"

@@ -68,20 +68,41 @@ using sgemm_t = void (*)(const char*, const char*, const int*, const int*, const
 using sgemv_t = void (*)(const char*, const int*, const int*, const float*, const float*, const int*, const float*, const int*,
                          const float*, float*, const int*, size_t);
 
+// The CPU BLAS, in this order: $JVAE_STANDIN_BLAS; an OpenBLAS this process already has (the one
+// jvae's CPU backend loaded: the same library, so GEMMs agree with the CPU exactly where the calls
+// are the same); the copy of jvae's bundled OpenBLAS that build.sh puts beside the stand-ins
+// (../openblas/, so no machine needs a BLAS package); the system's libopenblas.so.0, libblas.so.3.
 struct CpuBlas {
     sgemm_t sgemm = nullptr;
     sgemv_t sgemv = nullptr;
-    CpuBlas() {
-        for (const char* lib : {"libopenblas.so.0", "libblas.so.3"}) {
-            void* h = dlopen(lib, RTLD_NOW | RTLD_GLOBAL);
-            if (!h) continue;
-            sgemm = (sgemm_t)dlsym(h, "sgemm_");
-            sgemv = (sgemv_t)dlsym(h, "sgemv_");
-            if (sgemm && sgemv) return;
-            sgemm = nullptr;
-            sgemv = nullptr;
+    std::string from;
+    bool use(void* h, const std::string& name) {
+        if (!h) return false;
+        sgemm = (sgemm_t)dlsym(h, "sgemm_");
+        sgemv = (sgemv_t)dlsym(h, "sgemv_");
+        if (sgemm && sgemv) {
+            from = name;
+            return true;
         }
+        sgemm = nullptr;
+        sgemv = nullptr;
+        return false;
     }
+    CpuBlas() {
+        if (const char* env = getenv("JVAE_STANDIN_BLAS"))
+            if (*env && use(dlopen(env, RTLD_NOW | RTLD_GLOBAL), env)) return;
+        if (use(dlopen("libopenblas.so.0", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD), "libopenblas.so.0 (already loaded)")) return;
+        Dl_info self;
+        if (dladdr((void*)&CpuBlas::cpu_blas_anchor, &self) && self.dli_fname) {
+            std::string dir = self.dli_fname;
+            dir = dir.substr(0, dir.rfind('/') + 1) + "../openblas/libopenblas.so.0";
+            if (use(dlopen(dir.c_str(), RTLD_NOW | RTLD_GLOBAL), dir)) return;
+        }
+        for (const char* lib : {"libopenblas.so.0", "libblas.so.3"})
+            if (use(dlopen(lib, RTLD_NOW | RTLD_GLOBAL), lib)) return;
+        from = "none: reference loops";
+    }
+    static void cpu_blas_anchor() {}
 };
 
 const CpuBlas& cpu_blas() {
