@@ -128,7 +128,10 @@ public final class Parallel {
                     try {
                         body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
                     } catch (Throwable t) {
-                        if (failure == null) failure = t;
+                        synchronized (this) { // a second chunk's failure rides along with the first
+                            if (failure == null) failure = t;
+                            else if (failure != t) failure.addSuppressed(t);
+                        }
                     } finally {
                         pending.decrementAndGet();
                     }
@@ -173,7 +176,10 @@ public final class Parallel {
                         synchronized (this) {
                             parkedCount++;
                         }
-                        while (region == seen) LockSupport.park(this);
+                        while (region == seen) {
+                            LockSupport.park(this);
+                            Thread.interrupted(); // an interrupt would make park return at once, forever: workers ignore it
+                        }
                         synchronized (this) {
                             parkedCount--;
                         }

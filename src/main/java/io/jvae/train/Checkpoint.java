@@ -154,6 +154,7 @@ public final class Checkpoint {
         meta.put("jvae.train", tc.toJson());
         meta.put("jvae.state", st.toJson());
         meta.put("jvae.optimizer_steps", Long.toString(opt.t));
+        meta.put("jvae.backend", numerics(vae.be));
         try {
             Safetensors.write(path, t, meta);
         } catch (IOException e) {
@@ -161,8 +162,17 @@ public final class Checkpoint {
         }
     }
 
-    /** What a state file restores. */
-    public record Restored(TrainConfig train, State state, float[] best) {}
+    /**
+     * What decides the bits of a run on this backend: its description without file paths (threads,
+     * SIMD width, the BLAS and its version; the device for CUDA). A run resumed where this differs
+     * continues correctly but not bit for bit.
+     */
+    static String numerics(io.jvae.backend.Backend be) {
+        return be.describe().replaceAll(", /[^)]*", "");
+    }
+
+    /** What a state file restores; backend: {@link #numerics} of the run that wrote it, or null (older files). */
+    public record Restored(TrainConfig train, State state, float[] best, String backend) {}
 
     /** Restores parameters and optimizer into vae/opt; returns the loop state. */
     public static Restored loadState(Path path, Vae vae, Optimizer opt) {
@@ -185,6 +195,6 @@ public final class Checkpoint {
         }
         Safetensors.Entry best = f.tensors().get("best.flat");
         if (best != null && best.data().length != vae.params.total) throw new InvalidInputException(path + ": best.flat has the wrong size");
-        return new Restored(TrainConfig.fromJson(tj), State.fromJson(sj), best == null ? null : best.data());
+        return new Restored(TrainConfig.fromJson(tj), State.fromJson(sj), best == null ? null : best.data(), f.metadata().get("jvae.backend"));
     }
 }

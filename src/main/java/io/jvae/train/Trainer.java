@@ -102,7 +102,8 @@ public final class Trainer {
         DeviceData dTrain = new DeviceData(be, train, mc.classes());
         DeviceData dTest = new DeviceData(be, test, mc.classes());
         Tensor stats = be.alloc(4, 1);
-        float[] hs = new float[4];
+        LossSums sums = new LossSums(be, stats);
+        double[] hs = new double[3];
 
         int startEpoch = 1;
         long step = 0;
@@ -127,6 +128,9 @@ public final class Trainer {
             metrics.open(startEpoch - 1);
             log.printf(Locale.ROOT, "resuming %s after epoch %d (step %d, best test loss %.4f at epoch %d)%n",
                     out, startEpoch - 1, step, bestLoss, bestEpoch);
+            String now = Checkpoint.numerics(be);
+            if (r.backend() != null && !r.backend().equals(now))
+                log.printf(Locale.ROOT, "resuming on %s; the run so far was on %s: it continues correctly, but not bit for bit%n", now, r.backend());
         } else {
             vae.initParams(Seeds.derive(tc.seed(), Seeds.INIT));
             metrics.open(0);
@@ -142,28 +146,22 @@ public final class Trainer {
             for (int epoch = startEpoch; epoch <= tc.epochs() && !stopped; epoch++) {
                 long t0 = System.nanoTime();
                 steps.epoch(Seeds.permutation(tc.seed(), epoch, n));
-                be.fill(stats, 0f);
+                sums.reset();
                 float beta = tc.beta();
                 try (Progress bar = Progress.start(String.format(Locale.ROOT, "epoch %d/%d", epoch, tc.epochs()), stepsPerEpoch, showProgress)) {
-                    Backend.Readback pending = null;
-                    int pendingSteps = 0;
                     for (int s = 0; s < stepsPerEpoch; s++) {
                         int start = s * bmax, b = Math.min(bmax, n - start);
                         beta = tc.betaAt(epoch - 1 + (double) s / stepsPerEpoch);
                         steps.step(step, start, b, beta);
                         step++;
                         if ((s + 1) % CHECK_EVERY == 0 && s < stepsPerEpoch - 1) {
-                            if (pending == null) {
-                                pending = be.readback(stats); // lands without the host waiting (on the CPU at once)
-                                pendingSteps = s + 1;
-                            }
-                            if (pending.done()) {
-                                report(bar, epoch, pendingSteps, stepsPerEpoch, pending.await(), n, bmax, t0);
-                                pending = null;
-                            }
+                            sums.flush(s + 1); // a readback that lands without the host waiting (on the CPU at once)
+                            int landed = sums.poll();
+                            if (landed > 0) report(bar, epoch, landed, stepsPerEpoch, sums.landed(), n, bmax, t0);
                         }
                     }
-                    be.download(stats, hs, 0); // the epoch's sums (waits: once per epoch)
+                    sums.flush(stepsPerEpoch);
+                    hs = sums.await(); // the epoch's sums in double (waits: once per epoch)
                     report(bar, epoch, stepsPerEpoch, stepsPerEpoch, hs, n, bmax, t0);
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -204,10 +202,12 @@ public final class Trainer {
     }
 
     /** Progress and the divergence check from the loss sums after `done` steps of an epoch. */
-    private void report(Progress bar, int epoch, int done, int steps, float[] sums, int n, int bmax, long t0) {
+    private void report(Progress bar, int epoch, int done, int steps, double[] sums, int n, int bmax, long t0) {
         int seen = Math.min(n, done * bmax);
         Losses run = Losses.of(sums[0], sums[1], seen);
         if (!run.finite()) throw diverged(epoch, done, steps, run);
+        if (tc.objective() == TrainConfig.Objective.IWAE && !Double.isFinite(sums[2]))
+            throw diverged(epoch, done, steps, new Losses(sums[2] / seen, run.recon(), run.kl())); // the loss IWAE trains on
         double sec = (System.nanoTime() - t0) / 1e9;
         bar.stepTo(done, String.format(Locale.ROOT, "loss %.2f  %.0f samples/s", run.loss(), seen / sec));
     }

@@ -83,4 +83,35 @@ class ParallelTest {
         Parallel.chunks(64, 2, (lo, hi) -> { for (int i = lo; i < hi; i++) hits[i]++; });
         for (int h : hits) assertEquals(1, h);
     }
+
+    @Test
+    void aSecondFailingChunkIsAttachedToTheFirstNotDropped() {
+        RuntimeException e = assertThrows(RuntimeException.class, () -> Parallel.chunks(2, 2, (lo, hi) -> {
+            try {
+                Thread.sleep(50); // both chunks are running when either throws
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("chunk " + lo);
+        }));
+        assertTrue(e.getMessage().startsWith("chunk "), e.getMessage());
+        assertEquals(1, e.getSuppressed().length, "the other chunk's failure rides along");
+    }
+
+    @Test
+    void anInterruptedIdleWorkerParksInsteadOfSpinning() throws Exception {
+        Parallel.forRange(1 << 20, (lo, hi) -> { }); // the team exists and has run
+        Thread worker = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("jvae-worker-1")).findFirst().orElseThrow();
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mx.isThreadCpuTimeSupported(), "no per-thread CPU time on this JVM");
+        worker.interrupt();
+        Thread.sleep(50); // past the spin phase (200 us): parked, or spinning if park keeps returning
+        long t0 = mx.getThreadCpuTime(worker.getId());
+        Thread.sleep(300);
+        long used = mx.getThreadCpuTime(worker.getId()) - t0;
+        // a parked thread uses ~0 CPU; a worker spinning on an interrupted park would use ~300 ms (a
+        // busy machine gives it less, but far more than 60 ms)
+        assertTrue(used < 60_000_000L, "an idle worker used " + used / 1e6 + " ms of CPU in 300 ms");
+        Parallel.forRange(1 << 20, (lo, hi) -> { }); // and still works
+    }
 }

@@ -259,4 +259,27 @@ class TrainerTest {
         // mean-image model scores ~206); 165 leaves room for BLAS/thread differences
         assertTrue(last < 165, "test loss " + last);
     }
+
+    @Test
+    void resumingOnAnotherBackendSaysItIsNotBitForBit() {
+        train(MODEL, tc(1, 0, 1e-3f), TRAIN, TEST, dir.resolve("r"), false);
+        ByteArrayOutputStream same = new ByteArrayOutputStream();
+        new Trainer(new CpuBackend(), MODEL, tc(2, 0, 1e-3f), TRAIN, TEST, dir.resolve("r"), new PrintStream(same)).progress(false).run(true);
+        assertFalse(same.toString().contains("not bit for bit"), same.toString());
+        // the same CPU, described as another machine would describe it (another BLAS, other threads)
+        CpuBackend cpu = new CpuBackend();
+        io.jvae.backend.Backend other = (io.jvae.backend.Backend) java.lang.reflect.Proxy.newProxyInstance(
+                io.jvae.backend.Backend.class.getClassLoader(), new Class<?>[] {io.jvae.backend.Backend.class}, (p, m, a) -> {
+                    if (m.getName().equals("describe")) return "cpu: 1 thread, GEMM another BLAS";
+                    try {
+                        return m.invoke(cpu, a);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        new Trainer(other, MODEL, tc(3, 0, 1e-3f), TRAIN, TEST, dir.resolve("r"), new PrintStream(log)).progress(false).run(true);
+        assertTrue(log.toString().contains("resuming on cpu: 1 thread, GEMM another BLAS; the run so far was on cpu:"), log.toString());
+        assertTrue(log.toString().contains("it continues correctly, but not bit for bit"), log.toString());
+    }
 }
