@@ -160,14 +160,7 @@ class CudaStepGraphTest {
     void aReplayedStepLaunchesOneGraphAndCopiesOnceWithoutWaitingOrAllocating() throws Exception {
         TrainConfig tc = Preset.PYTORCH.train;
         try (CudaBackend be = CudaBackend.open(0, false)) {
-            ModelConfig mc = model();
-            Vae vae = new Vae(be, mc);
-            vae.initParams(1);
-            vae.workspace(BATCH, 1);
-            Optimizer opt = new Optimizer(vae, tc);
-            Tensor x = be.constant(Bench.synthetic(mc.inputDim(), N, Bench.MNIST_DENSITY).x(), mc.inputDim(), N), stats = be.alloc(4, 1);
-            try (TrainingSteps ts = new TrainingSteps(vae, opt, tc, x, null, stats, 5, 6, true)) {
-                ts.epoch(Seeds.permutation(1, 1, N));
+            try (TrainingSteps ts = steps(be, tc, true)) {
                 ts.step(0, 0, BATCH, 1f); // the first step of a batch size runs call by call (kernels load lazily)
                 ts.step(1, BATCH, BATCH, 1f); // the second records the graph
                 be.sync();
@@ -207,14 +200,7 @@ class CudaStepGraphTest {
 
     static void eagerLaunches(TrainConfig tc) {
         try (CudaBackend be = CudaBackend.open(0, false)) {
-            ModelConfig mc = model();
-            Vae vae = new Vae(be, mc);
-            vae.initParams(1);
-            vae.workspace(BATCH, 1);
-            Optimizer opt = new Optimizer(vae, tc);
-            Tensor x = be.constant(Bench.synthetic(mc.inputDim(), N, Bench.MNIST_DENSITY).x(), mc.inputDim(), N), stats = be.alloc(4, 1);
-            try (TrainingSteps ts = new TrainingSteps(vae, opt, tc, x, null, stats, 5, 6, false)) {
-                ts.epoch(Seeds.permutation(1, 1, N));
+            try (TrainingSteps ts = steps(be, tc, false)) {
                 CudaBackend.Counters before = be.counters();
                 for (int s = 0; s < 9; s++) ts.step(s, s * BATCH, BATCH, 1f);
                 CudaBackend.Counters d = be.counters().minus(before);
@@ -245,6 +231,19 @@ class CudaStepGraphTest {
             be.sync();
             r.close();
         }
+    }
+
+    /** Training steps of model() at BATCH on N synthetic examples, in the epoch order of seed 1. */
+    static TrainingSteps steps(CudaBackend be, TrainConfig tc, boolean graphs) {
+        ModelConfig mc = model();
+        Vae vae = new Vae(be, mc);
+        vae.initParams(1);
+        vae.workspace(BATCH, 1);
+        Optimizer opt = new Optimizer(vae, tc);
+        Tensor x = be.constant(Bench.synthetic(mc.inputDim(), N, Bench.MNIST_DENSITY).x(), mc.inputDim(), N), stats = be.alloc(4, 1);
+        TrainingSteps ts = new TrainingSteps(vae, opt, tc, x, null, stats, 5, 6, graphs);
+        ts.epoch(Seeds.permutation(1, 1, N));
+        return ts;
     }
 
     static Object replayOf(TrainingSteps ts) throws Exception {
