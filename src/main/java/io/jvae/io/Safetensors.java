@@ -30,9 +30,8 @@ public final class Safetensors {
     /** A float32 tensor in row-major order with its shape. */
     public record Entry(long[] shape, float[] data) {
         public Entry {
-            long n = 1;
-            for (long d : shape) n *= d;
-            if (n != data.length) throw new IllegalArgumentException("shape " + java.util.Arrays.toString(shape) + " for " + data.length + " floats");
+            if (elements(shape) != data.length)
+                throw new IllegalArgumentException("shape " + java.util.Arrays.toString(shape) + " for " + data.length + " floats");
         }
     }
 
@@ -46,6 +45,28 @@ public final class Safetensors {
     }
 
     static final long MAX_HEADER = 100L << 20;
+
+    /** jvae's tensor limit: elements of one Java array (and of one Tensor). */
+    static final long MAX_ELEMENTS = Integer.MAX_VALUE;
+
+    /**
+     * The product of the dimensions, or -1 when a dimension is negative or the product exceeds
+     * {@link #MAX_ELEMENTS}. The running product stays <= 2^31-1 and each step is multiplyExact, so
+     * no shape can wrap around 2^63 or 2^64 to a small count (a product of 0 stays 0).
+     */
+    static long elements(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            if (d < 0) return -1;
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                return -1;
+            }
+            if (n > MAX_ELEMENTS) return -1;
+        }
+        return n;
+    }
 
     public static void write(Path path, Map<String, Entry> tensors, Map<String, String> metadata) throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
@@ -139,13 +160,13 @@ public final class Safetensors {
             if (!(h.get("shape") instanceof List<?> shapeL)) throw new InvalidInputException(name + ": tensor '" + t + "' has no shape");
             if (shapeL.size() > 8) throw new InvalidInputException(name + ": tensor '" + t + "' has " + shapeL.size() + " dimensions");
             long[] shape = new long[shapeL.size()];
-            long count = 1;
             for (int i = 0; i < shape.length; i++) {
                 if (!(shapeL.get(i) instanceof Long d) || d < 0) throw new InvalidInputException(name + ": tensor '" + t + "' has a bad shape " + shapeL);
                 shape[i] = d;
-                count = Math.multiplyHigh(count, d) != 0 ? Long.MAX_VALUE : count * d;
-                if (count > Integer.MAX_VALUE) throw new InvalidInputException(name + ": tensor '" + t + "' has too many elements " + shapeL);
             }
+            long count = elements(shape); // <= 2^31-1, so 4 * count cannot overflow
+            if (count < 0)
+                throw new InvalidInputException(name + ": tensor '" + t + "' has shape " + shapeL + ": more than " + MAX_ELEMENTS + " elements, jvae's limit for one tensor");
             if (!(h.get("data_offsets") instanceof List<?> off) || off.size() != 2 || !(off.get(0) instanceof Long b) || !(off.get(1) instanceof Long en))
                 throw new InvalidInputException(name + ": tensor '" + t + "' has bad data_offsets " + h.get("data_offsets"));
             if (b < 0 || en < b || en > dataLen)
