@@ -5,13 +5,10 @@ import io.jvae.InvalidInputException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,8 +18,8 @@ import java.util.Map;
  * The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
  * ({"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {str: str}}),
  * then the raw little-endian data. Only F32 is written or accepted. Reading validates every
- * field; writing goes to a temp file in the same directory, is forced to disk, then renamed, so a
- * crash leaves either the old file or the new one, never half of one.
+ * field; writing goes through {@link AtomicFiles} (a temp file in the same directory, forced to disk,
+ * then renamed), so a crash leaves either the old file or the new one, never half of one.
  */
 public final class Safetensors {
     private Safetensors() {}
@@ -83,34 +80,25 @@ public final class Safetensors {
         }
         byte[] json = Json.write(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8; // spaces to an 8-byte boundary, as the reference writer
-        Path dir = path.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-                head.putLong(padded).put(json);
-                while (head.position() < head.capacity()) head.put((byte) ' ');
-                head.flip();
-                while (head.hasRemaining()) ch.write(head);
-                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-                for (Entry e : tensors.values()) {
-                    float[] d = e.data();
-                    for (int i = 0; i < d.length; ) {
-                        buf.clear();
-                        int n = Math.min(d.length - i, buf.capacity() / 4);
-                        buf.asFloatBuffer().put(d, i, n);
-                        buf.limit(4 * n);
-                        while (buf.hasRemaining()) ch.write(buf);
-                        i += n;
-                    }
+        AtomicFiles.write(path, ch -> {
+            ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(padded).put(json);
+            while (head.position() < head.capacity()) head.put((byte) ' ');
+            head.flip();
+            while (head.hasRemaining()) ch.write(head);
+            ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            for (Entry e : tensors.values()) {
+                float[] d = e.data();
+                for (int i = 0; i < d.length; ) {
+                    buf.clear();
+                    int n = Math.min(d.length - i, buf.capacity() / 4);
+                    buf.asFloatBuffer().put(d, i, n);
+                    buf.limit(4 * n);
+                    while (buf.hasRemaining()) ch.write(buf);
+                    i += n;
                 }
-                ch.force(true);
             }
-            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     public static File read(Path path) {

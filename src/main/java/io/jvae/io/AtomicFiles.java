@@ -1,0 +1,59 @@
+package io.jvae.io;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Files replaced whole: the new content goes to a temp file beside the target, is forced to disk,
+ * then renamed over the target, so a crash or a failed write leaves either the old file or the new
+ * one, never half of one. Checkpoints, metrics rewritten on --resume and figures go through here.
+ */
+public final class AtomicFiles {
+    private AtomicFiles() {}
+
+    /** Writes the new content into the temp file's channel; may throw midway (the target is then untouched). */
+    @FunctionalInterface
+    public interface Body {
+        void write(FileChannel ch) throws IOException;
+    }
+
+    /** Replaces target with what body writes (creating the directory if needed). */
+    public static void write(Path target, Body body) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = newTempFile(dir, target.getFileName().toString());
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                body.write(ch);
+                ch.force(true);
+            }
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * A new empty ".NAME.RANDOM.tmp" in dir, created as any plain new file is (Files.createFile:
+     * open with O_CREAT|O_EXCL and mode 0666), so the OS applies the process umask, and a default
+     * ACL of the directory, exactly as it does for metrics.csv: rw-r--r-- under umask 022. The rename
+     * keeps these permissions. (Files.createTempFile would give rw------- whatever the umask.)
+     * O_EXCL also refuses a name that exists, even as a symlink; another random name is then tried.
+     */
+    static Path newTempFile(Path dir, String name) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            Path p = dir.resolve("." + name + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            try {
+                return Files.createFile(p);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt == 100) throw e;
+            }
+        }
+    }
+}
