@@ -49,4 +49,19 @@ class AtomicFilesTest {
         assertEquals("rw-r--r--", perms(png), "figure");
         assertEquals(2, files(dir), "no temp file left behind");
     }
+
+    @Test
+    void syncDirectoryForcesANormalDirectoryAndToleratesRefusal() {
+        assertTrue(AtomicFiles.syncDirectory(dir) || System.getProperty("os.name").startsWith("Windows"),
+                "fsync of a directory works on Linux and macOS");
+        assertFalse(AtomicFiles.syncDirectory(dir.resolve("missing")), "cannot open: false, no exception");
+    }
+
+    @Test
+    void aReplacedFileSyncsItsDirectoryAfterTheRename() throws Exception {
+        long before = AtomicFiles.directorySyncs();
+        Path st = dir.resolve("m.safetensors");
+        Safetensors.write(st, Map.of("w", new Safetensors.Entry(new long[] {1}, new float[] {1f})), null);
+        assertEquals(before + 1, AtomicFiles.directorySyncs(), "one directory sync per replaced file");
+    }
 }
