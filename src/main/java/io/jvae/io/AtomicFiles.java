@@ -28,18 +28,55 @@ public final class AtomicFiles {
 
     /** Replaces target with what body writes (creating the directory if needed). */
     public static void write(Path target, Body body) throws IOException {
+        try (Pending p = prepare(target, body)) {
+            p.commit();
+        }
+    }
+
+    /**
+     * Writes and forces the temp file but leaves the target alone until commit(), so that several
+     * files can be written first and renamed only when all were written. close() deletes the temp
+     * file unless it was committed.
+     */
+    public static Pending prepare(Path target, Body body) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = newTempFile(dir, target.getFileName().toString());
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                body.write(ch);
-                ch.force(true);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            body.write(ch);
+            ch.force(true);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
             }
+            throw e;
+        }
+        return new Pending(tmp, target, dir);
+    }
+
+    /** A written temp file waiting to be renamed over its target. */
+    public static final class Pending implements AutoCloseable {
+        private final Path tmp, target, dir;
+        private boolean committed;
+
+        private Pending(Path tmp, Path target, Path dir) {
+            this.tmp = tmp;
+            this.target = target;
+            this.dir = dir;
+        }
+
+        /** Renames the temp file over the target, then syncs the directory so the rename survives a power cut. */
+        public void commit() throws IOException {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            syncDirectory(dir); // the rename itself survives a power cut
-        } finally {
-            Files.deleteIfExists(tmp);
+            committed = true;
+            syncDirectory(dir);
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (!committed) Files.deleteIfExists(tmp);
         }
     }
 

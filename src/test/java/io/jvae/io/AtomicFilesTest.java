@@ -64,4 +64,20 @@ class AtomicFilesTest {
         Safetensors.write(st, Map.of("w", new Safetensors.Entry(new long[] {1}, new float[] {1f})), null);
         assertEquals(before + 1, AtomicFiles.directorySyncs(), "one directory sync per replaced file");
     }
+
+    @Test
+    void aBodyThatFailsMidwayLeavesTheTargetAndNoTempFile() throws Exception {
+        Path t = dir.resolve("t.txt");
+        Files.writeString(t, "old");
+        IOException e = assertThrows(IOException.class, () -> AtomicFiles.write(t, ch -> {
+            ch.write(ByteBuffer.wrap("new, half".getBytes()));
+            throw new IOException("injected");
+        }));
+        assertEquals("injected", e.getMessage());
+        assertEquals("old", Files.readString(t));
+        assertEquals(1, files(dir), "no temp file left behind");
+        AtomicFiles.write(t, ch -> ch.write(ByteBuffer.wrap("new".getBytes())));
+        assertEquals("new", Files.readString(t));
+        assertEquals(1, files(dir));
+    }
 }
