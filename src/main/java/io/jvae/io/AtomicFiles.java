@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Files replaced whole: the new content goes to a temp file beside the target, is forced to disk,
  * then renamed over the target, and the directory is forced too, so a crash or a failed write leaves
- * either the old file or the new one, never half of one, and a finished write stays after a power cut. Checkpoints, metrics rewritten on --resume and figures go through here.
+ * either the old file or the new one, never half of one, and a finished write stays after a power
+ * cut. Checkpoints, metrics rewritten on --resume and figures go through here.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
