@@ -17,7 +17,8 @@ import java.util.zip.ZipException;
  * IDX files (LeCun's MNIST format): 2 zero bytes, a type byte (0x08 = unsigned byte, the only
  * type MNIST uses), the number of dimensions, then each dimension as a big-endian int32, then
  * the data. Raw or gzip (detected by the 1f 8b magic). Everything is validated: the magic, the
- * type, dimension counts and sizes, and that the file holds exactly the announced bytes.
+ * type, dimension counts and sizes, and that the file holds exactly the announced bytes (a gzip is
+ * inflated no further than the announced size plus one byte).
  */
 public final class Idx {
     private Idx() {}
@@ -55,14 +56,27 @@ public final class Idx {
     public static Data parse(byte[] all, String name) {
         byte[] raw = all;
         if (all.length >= 2 && (all[0] & 0xFF) == 0x1f && (all[1] & 0xFF) == 0x8b) raw = gunzip(all, name);
-        if (raw.length < 4) throw new InvalidInputException(name + ": " + raw.length + " bytes is too short for an IDX header");
+        Header h = header(raw, raw.length, name);
+        long have = raw.length - h.length();
+        if (have < h.dataBytes()) throw new InvalidInputException(name + ": truncated, " + have + " data bytes of " + h.dataBytes() + " announced by dims " + java.util.Arrays.toString(h.dims()));
+        if (have > h.dataBytes()) throw new InvalidInputException(name + ": " + (have - h.dataBytes()) + " bytes after the " + h.dataBytes() + " announced by dims " + java.util.Arrays.toString(h.dims()));
+        byte[] data = java.util.Arrays.copyOfRange(raw, h.length(), raw.length);
+        return new Data(h.dims(), data);
+    }
+
+    /** What a header declares: dims, the header's length in bytes (8 to 20) and the data bytes after it. */
+    record Header(int[] dims, int length, long dataBytes) {}
+
+    /** Validates the header in the first n bytes of raw (magic, type, dimensions); throws the user's one-line error. */
+    static Header header(byte[] raw, int n, String name) {
+        if (n < 4) throw new InvalidInputException(name + ": " + n + " bytes is too short for an IDX header");
         if (raw[0] != 0 || raw[1] != 0)
             throw new InvalidInputException(name + ": not an IDX file (magic starts " + hex(raw[0]) + " " + hex(raw[1]) + ", expected 00 00)");
         int type = raw[2] & 0xFF, nd = raw[3] & 0xFF;
         if (type != 0x08) throw new InvalidInputException(name + ": IDX data type " + hex(raw[2]) + " unsupported (MNIST uses 08 = unsigned byte)");
         if (nd < 1 || nd > 4) throw new InvalidInputException(name + ": IDX with " + nd + " dimensions (expected 1 to 4)");
-        long headerLen = 4L + 4L * nd;
-        if (raw.length < headerLen) throw new InvalidInputException(name + ": truncated header (" + raw.length + " bytes, need " + headerLen + ")");
+        int headerLen = 4 + 4 * nd;
+        if (n < headerLen) throw new InvalidInputException(name + ": truncated header (" + n + " bytes, need " + headerLen + ")");
         int[] dims = new int[nd];
         long expected = 1;
         for (int i = 0; i < nd; i++) {
@@ -70,26 +84,38 @@ public final class Idx {
             long d = ((raw[p] & 0xFFL) << 24) | ((raw[p + 1] & 0xFFL) << 16) | ((raw[p + 2] & 0xFFL) << 8) | (raw[p + 3] & 0xFFL);
             if (d <= 0 || d > Integer.MAX_VALUE) throw new InvalidInputException(name + ": dimension " + i + " is " + d);
             dims[i] = (int) d;
-            expected *= d;
+            expected = Math.multiplyExact(expected, d); // <= 2^31 * (2^31-1) < 2^63: the check below runs after every factor
             if (expected > MAX_BYTES) throw new InvalidInputException(name + ": announces more than " + MAX_BYTES + " bytes of data");
         }
-        long have = raw.length - headerLen;
-        if (have < expected) throw new InvalidInputException(name + ": truncated, " + have + " data bytes of " + expected + " announced by dims " + java.util.Arrays.toString(dims));
-        if (have > expected) throw new InvalidInputException(name + ": " + (have - expected) + " bytes after the " + expected + " announced by dims " + java.util.Arrays.toString(dims));
-        byte[] data = java.util.Arrays.copyOfRange(raw, (int) headerLen, raw.length);
-        return new Data(dims, data);
+        return new Header(dims, headerLen, expected);
     }
 
+    /**
+     * Inflates the header first, then no more than the data it declares plus one byte: a gzip that
+     * holds more (a bomb: megabytes of gzip inflating to gigabytes) is refused after that one byte,
+     * never inflated to the end. Less than declared comes back as it is, for parse's truncation error.
+     */
     private static byte[] gunzip(byte[] gz, String name) {
         try (InputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(gz), 1 << 16)) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(gz.length * 4);
+            byte[] head = in.readNBytes(4); // magic, type, number of dimensions
+            if (head.length == 4) {
+                int nd = head[3] & 0xFF;
+                if (nd >= 1 && nd <= 4) head = concat(head, in.readNBytes(4 * nd));
+            }
+            Header h = header(head, head.length, name); // a bad one: the same message as in a raw file
+            long limit = h.length() + h.dataBytes() + 1; // one byte past the declared size tells "more"
+            // grown as data arrive: a small gzip that declares 2 GiB must not allocate them
+            ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(limit, Math.min(4L * gz.length, 1 << 26)));
+            out.write(head);
             byte[] buf = new byte[1 << 16];
-            long total = 0;
-            for (int r; (r = in.read(buf)) > 0; ) {
-                total += r;
-                if (total > MAX_BYTES) throw new InvalidInputException(name + ": gzip expands past " + MAX_BYTES + " bytes");
+            while (out.size() < limit) {
+                int r = in.read(buf, 0, (int) Math.min(buf.length, limit - out.size()));
+                if (r < 0) break;
                 out.write(buf, 0, r);
             }
+            if (out.size() >= limit)
+                throw new InvalidInputException(name + ": gzip holds more than its header declares (dims " + java.util.Arrays.toString(h.dims())
+                        + ": " + h.dataBytes() + " data bytes); not an IDX file, or a corrupt one");
             return out.toByteArray();
         } catch (EOFException e) {
             throw new InvalidInputException(name + ": truncated gzip stream");
@@ -98,6 +124,12 @@ public final class Idx {
         } catch (IOException e) {
             throw new InvalidInputException(name + ": cannot decompress (" + e.getMessage() + ")");
         }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     private static String hex(byte b) {

@@ -5,13 +5,10 @@ import io.jvae.InvalidInputException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,8 +18,8 @@ import java.util.Map;
  * The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
  * ({"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {str: str}}),
  * then the raw little-endian data. Only F32 is written or accepted. Reading validates every
- * field; writing goes to a temp file in the same directory, is forced to disk, then renamed, so a
- * crash leaves either the old file or the new one, never half of one.
+ * field; writing goes through {@link AtomicFiles} (a temp file in the same directory, forced to disk,
+ * then renamed), so a crash leaves either the old file or the new one, never half of one.
  */
 public final class Safetensors {
     private Safetensors() {}
@@ -30,9 +27,8 @@ public final class Safetensors {
     /** A float32 tensor in row-major order with its shape. */
     public record Entry(long[] shape, float[] data) {
         public Entry {
-            long n = 1;
-            for (long d : shape) n *= d;
-            if (n != data.length) throw new IllegalArgumentException("shape " + java.util.Arrays.toString(shape) + " for " + data.length + " floats");
+            if (elements(shape) != data.length)
+                throw new IllegalArgumentException("shape " + java.util.Arrays.toString(shape) + " for " + data.length + " floats");
         }
     }
 
@@ -46,6 +42,28 @@ public final class Safetensors {
     }
 
     static final long MAX_HEADER = 100L << 20;
+
+    /** jvae's tensor limit: elements of one Java array (and of one Tensor). */
+    static final long MAX_ELEMENTS = Integer.MAX_VALUE;
+
+    /**
+     * The product of the dimensions, or -1 when a dimension is negative or the product exceeds
+     * {@link #MAX_ELEMENTS}. The running product stays <= 2^31-1 and each step is multiplyExact, so
+     * no shape can wrap around 2^63 or 2^64 to a small count (a product of 0 stays 0).
+     */
+    static long elements(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            if (d < 0) return -1;
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                return -1;
+            }
+            if (n > MAX_ELEMENTS) return -1;
+        }
+        return n;
+    }
 
     public static void write(Path path, Map<String, Entry> tensors, Map<String, String> metadata) throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
@@ -62,34 +80,25 @@ public final class Safetensors {
         }
         byte[] json = Json.write(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8; // spaces to an 8-byte boundary, as the reference writer
-        Path dir = path.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-                head.putLong(padded).put(json);
-                while (head.position() < head.capacity()) head.put((byte) ' ');
-                head.flip();
-                while (head.hasRemaining()) ch.write(head);
-                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-                for (Entry e : tensors.values()) {
-                    float[] d = e.data();
-                    for (int i = 0; i < d.length; ) {
-                        buf.clear();
-                        int n = Math.min(d.length - i, buf.capacity() / 4);
-                        buf.asFloatBuffer().put(d, i, n);
-                        buf.limit(4 * n);
-                        while (buf.hasRemaining()) ch.write(buf);
-                        i += n;
-                    }
+        AtomicFiles.write(path, ch -> {
+            ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(padded).put(json);
+            while (head.position() < head.capacity()) head.put((byte) ' ');
+            head.flip();
+            while (head.hasRemaining()) ch.write(head);
+            ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            for (Entry e : tensors.values()) {
+                float[] d = e.data();
+                for (int i = 0; i < d.length; ) {
+                    buf.clear();
+                    int n = Math.min(d.length - i, buf.capacity() / 4);
+                    buf.asFloatBuffer().put(d, i, n);
+                    buf.limit(4 * n);
+                    while (buf.hasRemaining()) ch.write(buf);
+                    i += n;
                 }
-                ch.force(true);
             }
-            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     public static File read(Path path) {
@@ -139,13 +148,13 @@ public final class Safetensors {
             if (!(h.get("shape") instanceof List<?> shapeL)) throw new InvalidInputException(name + ": tensor '" + t + "' has no shape");
             if (shapeL.size() > 8) throw new InvalidInputException(name + ": tensor '" + t + "' has " + shapeL.size() + " dimensions");
             long[] shape = new long[shapeL.size()];
-            long count = 1;
             for (int i = 0; i < shape.length; i++) {
                 if (!(shapeL.get(i) instanceof Long d) || d < 0) throw new InvalidInputException(name + ": tensor '" + t + "' has a bad shape " + shapeL);
                 shape[i] = d;
-                count = Math.multiplyHigh(count, d) != 0 ? Long.MAX_VALUE : count * d;
-                if (count > Integer.MAX_VALUE) throw new InvalidInputException(name + ": tensor '" + t + "' has too many elements " + shapeL);
             }
+            long count = elements(shape); // <= 2^31-1, so 4 * count cannot overflow
+            if (count < 0)
+                throw new InvalidInputException(name + ": tensor '" + t + "' has shape " + shapeL + ": more than " + MAX_ELEMENTS + " elements, jvae's limit for one tensor");
             if (!(h.get("data_offsets") instanceof List<?> off) || off.size() != 2 || !(off.get(0) instanceof Long b) || !(off.get(1) instanceof Long en))
                 throw new InvalidInputException(name + ": tensor '" + t + "' has bad data_offsets " + h.get("data_offsets"));
             if (b < 0 || en < b || en > dataLen)

@@ -1,26 +1,38 @@
 package io.jvae.train;
 
 import io.jvae.InvalidInputException;
+import io.jvae.io.AtomicFiles;
 import io.jvae.io.Json;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /** metrics.csv and metrics.jsonl in a run directory: one row per epoch, appended and flushed. */
 public final class MetricsLog {
     public final Path csv, jsonl;
+
+    /** Wraps the output of each file open() rewrites; tests inject a stream that fails midway. */
+    UnaryOperator<OutputStream> rewriteStream = UnaryOperator.identity();
 
     public MetricsLog(Path dir) {
         this.csv = dir.resolve("metrics.csv");
         this.jsonl = dir.resolve("metrics.jsonl");
     }
 
-    /** Starts fresh files, or on resume keeps the rows of epochs <= keepThrough and drops later ones. */
+    /**
+     * Starts fresh files, or on resume keeps the rows of epochs <= keepThrough and drops later ones.
+     * Both files are rewritten through temp files and renamed (AtomicFiles), so a failure midway
+     * (a full disk, a kill) leaves the old rows in place for the next --resume.
+     */
     public void open(int keepThrough) {
         List<EpochMetrics> kept = new ArrayList<>();
         if (keepThrough > 0) for (EpochMetrics m : readLenient(csv)) if (m.epoch() <= keepThrough) kept.add(m);
@@ -30,19 +42,32 @@ public final class MetricsLog {
             c.append(m.csv()).append('\n');
             j.append(Json.write(m.toMap())).append('\n');
         }
-        write(csv, c.toString(), false);
-        write(jsonl, j.toString(), false);
+        // both files written to temp files first, renamed only when both were: a failure leaves both as they were
+        try (AtomicFiles.Pending pc = AtomicFiles.prepare(csv, rewrite(c.toString()));
+             AtomicFiles.Pending pj = AtomicFiles.prepare(jsonl, rewrite(j.toString()))) {
+            pc.commit();
+            pj.commit();
+        } catch (IOException e) {
+            throw new UncheckedIOException("rewriting " + csv + " and " + jsonl.getFileName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private AtomicFiles.Body rewrite(String text) {
+        return ch -> {
+            OutputStream o = rewriteStream.apply(Channels.newOutputStream(ch)); // not closed: AtomicFiles forces and closes ch
+            o.write(text.getBytes(StandardCharsets.UTF_8));
+            o.flush();
+        };
     }
 
     public void append(EpochMetrics m) {
-        write(csv, m.csv() + "\n", true);
-        write(jsonl, Json.write(m.toMap()) + "\n", true);
+        append(csv, m.csv() + "\n");
+        append(jsonl, Json.write(m.toMap()) + "\n");
     }
 
-    private static void write(Path p, String s, boolean append) {
+    private static void append(Path p, String s) {
         try {
-            if (append) Files.writeString(p, s, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
-            else Files.writeString(p, s);
+            Files.writeString(p, s, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + p + ": " + e.getMessage(), e);
         }

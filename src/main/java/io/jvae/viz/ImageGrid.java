@@ -9,7 +9,6 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -78,11 +77,11 @@ public final class ImageGrid {
 
     public static void write(BufferedImage img, Path file) {
         try {
-            Path parent = file.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
-            Path tmp = Files.createTempFile(parent, ".fig", ".png");
-            if (!ImageIO.write(img, "png", tmp.toFile())) throw new IOException("no PNG writer");
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            io.jvae.io.AtomicFiles.write(file, ch -> { // encoded in memory (no cache file in java.io.tmpdir), then into ch
+                try (var png = new javax.imageio.stream.MemoryCacheImageOutputStream(java.nio.channels.Channels.newOutputStream(ch))) {
+                    if (!ImageIO.write(img, "png", png)) throw new IOException("no PNG writer");
+                }
+            });
         } catch (IOException e) {
             throw new InvalidInputException("cannot write " + file + ": " + e.getMessage());
         }

@@ -173,6 +173,17 @@ class CliTest {
     }
 
     @Test
+    void safetensorsShapesThatOverflowGiveOneLineAndExit2() throws Exception {
+        for (String[] c : io.jvae.io.SafetensorsTest.OVERFLOWING_SHAPES) {
+            Path f = tmp.resolve("overflow.safetensors");
+            Files.write(f, io.jvae.io.SafetensorsTest.overflowFile(c[0], Integer.parseInt(c[1])));
+            Run r = run("eval", f.toString(), "--device", "cpu");
+            assertBadInput(r, c[0]);
+            assertEquals(1, r.err().strip().lines().count(), c[0] + ": one line: " + r.err());
+        }
+    }
+
+    @Test
     void corruptFilesGiveOneLineAndExit2() throws Exception {
         Path junk = tmp.resolve("junk.safetensors");
         Files.write(junk, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});

@@ -80,6 +80,45 @@ class IdxTest {
         assertTrue(assertThrows(InvalidInputException.class, () -> Idx.read(dir.resolve("none"))).getMessage().contains("no such file"));
     }
 
+    /** gzip of an IDX header declaring dims, followed by `zeros` zero bytes (streamed: no 50 MB array). */
+    static byte[] gzipHeaderThenZeros(int[] dims, long zeros) throws Exception {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        try (GZIPOutputStream g = new GZIPOutputStream(o)) {
+            g.write(idx(8, dims, 0));
+            byte[] chunk = new byte[1 << 20];
+            for (long left = zeros; left > 0; left -= chunk.length) g.write(chunk, 0, (int) Math.min(chunk.length, left));
+        }
+        return o.toByteArray();
+    }
+
+    @Test
+    void gzipInflatesNoFurtherThanTheHeaderDeclares() throws Exception {
+        byte[] bomb = gzipHeaderThenZeros(new int[] {3}, 50L << 20); // declares 3 data bytes, inflates to 50 MiB (~50 KB of gzip)
+        long t0 = System.nanoTime();
+        String m = fails(bomb);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(m.contains("holds more than its header declares") && m.contains("[3]"), m);
+        assertFalse(m.contains("\n"), m);
+        // Stopping at the declared size + 1 byte inflates a few bytes (0.1 ms warm, under 10 ms cold);
+        // inflating all 50 MiB took 0.15 s warm and 0.5 s cold here, the old 2 GiB cap ~24 s. 5 s is generous so that a loaded CI
+        // machine (2 shared cores, JIT warm-up, GC) never fails it, yet it still catches a parser that
+        // inflates to the old cap.
+        assertTrue(seconds < 5, "refused after " + seconds + " s");
+
+        // less than declared: the truncation error, quickly, without allocating the declared 2 GiB
+        String t = fails(gzipHeaderThenZeros(new int[] {Integer.MAX_VALUE}, 10));
+        assertTrue(t.contains("truncated") && t.contains("10 data bytes of 2147483647"), t);
+        // exactly as declared: read
+        Idx.Data d = Idx.parse(gzipHeaderThenZeros(new int[] {2, 3}, 6), "gz");
+        assertArrayEquals(new int[] {2, 3}, d.dims());
+        assertEquals(6, d.bytes().length);
+        // a bad header inside the gzip: the same messages as raw
+        assertTrue(fails(gzip(new byte[] {1, 0, 8, 1, 0, 0, 0, 1, 0})).contains("not an IDX file"));
+        assertTrue(fails(gzip(new byte[] {0, 0, 8, 2, 0, 0, 0, 1})).contains("truncated header"));
+        assertTrue(fails(gzip(new byte[] {0, 0, 8})).contains("too short"));
+        assertTrue(fails(gzip(idx(8, new int[] {3, 2, 2}, 13))).contains("holds more than its header declares"));
+    }
+
     @Test
     void datasetChecksImagesAgainstLabels() {
         Idx.Data img = Idx.parse(idx(8, new int[] {3, 2, 2}, 12), "img");

@@ -14,7 +14,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class SafetensorsTest {
+public class SafetensorsTest {
     @TempDir
     Path dir;
 
@@ -38,7 +38,7 @@ class SafetensorsTest {
         }
     }
 
-    static byte[] file(String header, int dataBytes) {
+    public static byte[] file(String header, int dataBytes) {
         byte[] h = header.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(8 + h.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
         b.putLong(h.length).put(h);
@@ -65,5 +65,54 @@ class SafetensorsTest {
         assertTrue(fails(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8)).contains("overlap"));
         assertTrue(fails(file("{\"__metadata__\":{\"x\":1}}", 0)).contains("not a string"));
         assertTrue(fails(file("[1,2]", 0)).contains("object"));
+    }
+
+    /**
+     * Shapes whose element count lands just under or just over 2^31 (jvae's tensor limit is
+     * 2^31-1 elements), 2^63 and 2^64, each with the data bytes a wrapped 64-bit product would
+     * match: all are one-line InvalidInputExceptions naming the tensor and its shape, never an
+     * IllegalArgumentException or a negative byte count. Shared with CliTest.
+     */
+    public static final String[][] OVERFLOWING_SHAPES = {
+        // shape, data bytes
+        {"[2147483647]", "8"},                  // 2^31-1 elements: allowed count, but 8 GiB the file does not hold
+        {"[2147483648]", "8"},                  // 2^31
+        {"[2, 1073741825]", "8"},               // 2^31+2
+        {"[7, 1317624576693539401]", "4"},      // 2^63-1
+        {"[2, 4611686018427387904]", "0"},      // 2^63: the signed product is Long.MIN_VALUE, 4x that wraps to 0 bytes
+        {"[3, 3074457345618258603]", "4"},      // 2^63+1: wraps to 4 bytes
+        {"[2, 5, 922337203685477581]", "8"},    // 2^63+2, the example: wraps to 8 bytes
+        {"[3, 6148914691236517205]", "4"},      // 2^64-1: the signed product is -1
+        {"[4, 4611686018427387904]", "0"},      // 2^64
+        {"[3, 6148914691236517206]", "8"},      // 2^64+2
+    };
+
+    /** A one-tensor file 'w' with the given shape and data bytes (offsets [0, bytes]). */
+    public static byte[] overflowFile(String shape, int bytes) {
+        return file("{\"w\":{\"dtype\":\"F32\",\"shape\":" + shape + ",\"data_offsets\":[0," + bytes + "]}}", bytes);
+    }
+
+    @Test
+    void shapesWhoseSizeOverflowsAreRefusedNamingTensorAndShape() {
+        for (String[] c : OVERFLOWING_SHAPES) {
+            String shape = c[0];
+            String m;
+            try {
+                m = fails(overflowFile(shape, Integer.parseInt(c[1])));
+            } catch (Throwable t) {
+                throw new AssertionError(shape + ": " + t, t);
+            }
+            assertTrue(m.contains("'w'") && m.contains(shape), shape + ": " + m);
+            assertFalse(m.matches(".*-\\d.*"), shape + ": a negative number in " + m);
+        }
+        // a zero dimension makes any shape empty: fine
+        Safetensors.File ok = Safetensors.parse(overflowFile("[0, 4611686018427387904, 4]", 0), "f");
+        assertEquals(0, ok.tensors().get("w").data().length);
+    }
+
+    @Test
+    void entryRefusesAShapeWhoseProductWrapsToTheDataLength() {
+        // 3 * 6148914691236517206 = 2^64 + 2, which wraps to 2
+        assertThrows(IllegalArgumentException.class, () -> new Safetensors.Entry(new long[] {3, 6148914691236517206L}, new float[2]));
     }
 }
