@@ -1,7 +1,7 @@
 package io.jvae.bench;
 
 import io.jvae.model.ModelConfig;
-import io.jvae.model.Preset;
+import io.jvae.train.Preset;
 import io.jvae.model.Vae;
 
 import java.util.ArrayList;

@@ -5,7 +5,7 @@ import io.jvae.backend.Activation;
 import io.jvae.model.Init;
 import io.jvae.model.Likelihood;
 import io.jvae.model.ModelConfig;
-import io.jvae.model.Preset;
+import io.jvae.train.Preset;
 import io.jvae.train.OptimizerKind;
 import io.jvae.train.TrainConfig;
 import picocli.CommandLine.Option;

@@ -5,7 +5,7 @@ import io.jvae.backend.cuda.CudaProbe;
 import io.jvae.backend.cuda.StandIn;
 import io.jvae.data.Mnist;
 import io.jvae.model.ModelConfig;
-import io.jvae.model.Preset;
+import io.jvae.train.Preset;
 import io.jvae.testing.Synthetic;
 import io.jvae.train.TrainConfig;
 import org.junit.jupiter.api.BeforeAll;

@@ -251,8 +251,8 @@ class TrainerTest {
         Path real = Synthetic.realMnist();
         org.junit.jupiter.api.Assumptions.assumeTrue(real != null, "MNIST not in the cache: run `./jvae data fetch` to include this test");
         var s = io.jvae.data.Mnist.load(real);
-        ModelConfig m = io.jvae.model.Preset.PYTORCH.model;
-        TrainConfig t = io.jvae.model.Preset.PYTORCH.train.withEpochs(2);
+        ModelConfig m = io.jvae.train.Preset.PYTORCH.model;
+        TrainConfig t = io.jvae.train.Preset.PYTORCH.train.withEpochs(2);
         Trainer.Result r = train(m, t, s.train().head(10000), s.test().head(2000), dir.resolve("m"), false);
         double last = r.history().get(1).test().loss();
         // measured 2026-11-24: ~151 nats after 2 epochs on 10k examples (a 784-pixel

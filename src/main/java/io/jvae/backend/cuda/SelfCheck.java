@@ -6,7 +6,7 @@ import io.jvae.backend.CpuBackend;
 import io.jvae.backend.Indices;
 import io.jvae.backend.Tensor;
 import io.jvae.io.Json;
-import io.jvae.model.Preset;
+import io.jvae.train.Preset;
 import io.jvae.model.Vae;
 import io.jvae.train.Optimizer;
 

@@ -5,7 +5,7 @@ import io.jvae.backend.Backend;
 import io.jvae.backend.CpuBackend;
 import io.jvae.backend.Indices;
 import io.jvae.backend.Tensor;
-import io.jvae.model.Preset;
+import io.jvae.train.Preset;
 import io.jvae.model.Vae;
 import io.jvae.testing.Close;
 import io.jvae.testing.Rand;

@@ -6,7 +6,7 @@ import io.jvae.backend.StepReplay;
 import io.jvae.backend.Tensor;
 import io.jvae.bench.Bench;
 import io.jvae.model.ModelConfig;
-import io.jvae.model.Preset;
+import io.jvae.train.Preset;
 import io.jvae.model.Vae;
 import io.jvae.testing.Close;
 import io.jvae.train.Optimizer;

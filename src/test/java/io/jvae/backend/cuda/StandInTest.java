@@ -4,7 +4,7 @@ import io.jvae.InvalidInputException;
 import io.jvae.backend.Activation;
 import io.jvae.backend.Backend;
 import io.jvae.backend.Tensor;
-import io.jvae.model.Preset;
+import io.jvae.train.Preset;
 import io.jvae.model.Vae;
 import jcuda.CudaException;
 import jcuda.Pointer;

@@ -1,9 +1,10 @@
-package io.jvae.model;
+package io.jvae.train;
 
 import io.jvae.InvalidInputException;
 import io.jvae.backend.Activation;
-import io.jvae.train.OptimizerKind;
-import io.jvae.train.TrainConfig;
+import io.jvae.model.Init;
+import io.jvae.model.Likelihood;
+import io.jvae.model.ModelConfig;
 
 import java.util.List;
 
