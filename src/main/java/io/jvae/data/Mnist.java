@@ -42,6 +42,9 @@ public final class Mnist {
             "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
             "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2");
 
+    /** Bytes of the raw IDX files, in FILES order: a gzip that inflates past its file's size is refused there (a gzip bomb). */
+    static final List<Long> SIZES = List.of(47_040_016L, 60_008L, 7_840_016L, 10_008L);
+
     static final List<String> MIRRORS = List.of(
             "https://ossci-datasets.s3.amazonaws.com/mnist/",
             "https://storage.googleapis.com/cvdf-datasets/mnist/");
@@ -117,7 +120,7 @@ public final class Mnist {
                     for (int i = 0; i < FILES.size(); i++) {
                         if (verified(dir.resolve(FILES.get(i)), i)) continue;
                         log.println("downloading " + FILES.get(i) + ".gz from " + mirror);
-                        byte[] raw = gunzip(httpGet(URI.create(mirror + FILES.get(i) + ".gz")));
+                        byte[] raw = gunzip(httpGet(URI.create(mirror + FILES.get(i) + ".gz")), SIZES.get(i), FILES.get(i) + ".gz");
                         store(dir, i, raw);
                     }
                     return;
@@ -155,9 +158,12 @@ public final class Mnist {
         }
     }
 
-    private static byte[] gunzip(byte[] gz) throws IOException {
+    /** Inflates at most `limit` + 1 bytes: more than the file MNIST's is an IOException, not 2 GiB of memory and minutes of CPU. */
+    static byte[] gunzip(byte[] gz, long limit, String name) throws IOException {
         try (InputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(gz))) {
-            return in.readAllBytes();
+            byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+            if (b.length > limit) throw new IOException(name + " inflates past the " + limit + " bytes of MNIST's file: not MNIST");
+            return b;
         }
     }
 
@@ -243,7 +249,7 @@ public final class Mnist {
             }
             try {
                 byte[] b = Files.readAllBytes(f);
-                if (f.toString().endsWith(".gz")) b = gunzip(b);
+                if (f.toString().endsWith(".gz")) b = gunzip(b, SIZES.get(i), f.toString());
                 boolean good = sha256(b).equals(SHA256.get(i));
                 out.accept((good ? "ok       " : "MISMATCH ") + f);
                 ok &= good;
