@@ -91,6 +91,12 @@ public final class Trainer {
     }
 
     public Result run(boolean resume) {
+        try (RunLock lock = RunLock.acquire(out)) { // one process at a time in a run folder
+            return runLocked(resume);
+        }
+    }
+
+    private Result runLocked(boolean resume) {
         prepareOutDir();
         int batch = Math.min(tc.batch(), Math.max(train.n(), test.n()));
         double need = MemoryPlan.trainingBytes(mc, tc, batch, train.n(), test.n(), be.sharesHostArrays());
