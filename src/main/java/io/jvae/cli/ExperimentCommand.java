@@ -82,7 +82,8 @@ final class ExperimentCommand implements Runnable {
         java.io.PrintStream quiet = new java.io.PrintStream(new WriterStream(out), true);
         Trainer.Result r;
         try (Backend.Scope run = be.scope()) { // the run's device memory goes back when it ends (F3)
-            r = new Trainer(be, mc, tc, train, test, dir, quiet).progress(false).run(resume);
+            // a run folder without a state file never finished an epoch: it starts over, as before
+            r = new Trainer(be, mc, tc, train, test, dir, quiet).progress(false).overwrite(!resume).run(resume);
         }
         try {
             Files.writeString(done, String.format(Locale.ROOT, "{\"best_test_loss\":%.6f,\"best_epoch\":%d,\"epochs\":%d,\"early_stop\":%b}%n",

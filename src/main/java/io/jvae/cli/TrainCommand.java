@@ -33,6 +33,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue the run in --out from its state.safetensors")
     boolean resume;
 
+    @Option(names = "--overwrite", description = "start a new run in --out even though it holds one (its files are replaced)")
+    boolean overwrite;
+
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N. Default: ${DEFAULT-VALUE}")
     String device;
 
@@ -71,7 +74,7 @@ final class TrainCommand implements Callable<Integer> {
             out0.printf("train %s%n", tc.toJson());
             out0.flush();
             Trainer t = new Trainer(be, mc, tc, train, test, dir, new java.io.PrintStream(new WriterStream(out0), true))
-                    .progress(!noProgress && io.jvae.train.Progress.enabled()).cudaGraphs(graphs);
+                    .progress(!noProgress && io.jvae.train.Progress.enabled()).cudaGraphs(graphs).overwrite(overwrite);
             LatentSnapshots snaps = snapshotEpochs == null ? null : new LatentSnapshots(snapshotEpochs, test, dir, out0);
             if (snaps != null) t.listener(snaps);
             Trainer.Result r = t.run(resume);

@@ -55,6 +55,7 @@ public final class Trainer {
     private final PrintStream log;
     private boolean showProgress = Progress.enabled();
     private boolean cudaGraphs = true;
+    private boolean overwrite;
     private Listener listener = (e, v, m) -> {};
 
     public Trainer(Backend be, ModelConfig mc, TrainConfig tc, Dataset train, Dataset test, Path out, PrintStream log) {
@@ -72,6 +73,12 @@ public final class Trainer {
 
     public Trainer listener(Listener l) {
         this.listener = l;
+        return this;
+    }
+
+    /** Whether a new run may replace a run already in the output folder (else that is refused: --resume or --overwrite). */
+    public Trainer overwrite(boolean on) {
+        this.overwrite = on;
         return this;
     }
 
@@ -98,6 +105,7 @@ public final class Trainer {
 
     private Result runLocked(boolean resume) {
         prepareOutDir();
+        if (!resume && !overwrite) refuseToOverwrite();
         int batch = Math.min(tc.batch(), Math.max(train.n(), test.n()));
         double need = MemoryPlan.trainingBytes(mc, tc, batch, train.n(), test.n(), be.sharesHostArrays());
         MemoryPlan.checkFor(be, need, "training " + mc.summary() + " at batch " + batch);
@@ -225,6 +233,20 @@ public final class Trainer {
                 l.loss(), l.recon(), l.kl(), epoch, step, steps,
                 keep == null ? "no checkpoint was written yet" : "the last good checkpoint is " + keep + " (resume with --resume)",
                 tc.lr()));
+    }
+
+    /** A new run into a folder that holds one (a checkpoint or metrics) would silently replace it: refused, one line. */
+    private void refuseToOverwrite() {
+        boolean finished = Files.isRegularFile(out.resolve("model.safetensors"));
+        if (!finished && !Files.isRegularFile(stateFile()) && !Files.isRegularFile(out.resolve("metrics.csv"))) return;
+        int epochs = 0;
+        try {
+            epochs = MetricsLog.readLenient(out.resolve("metrics.csv")).size();
+        } catch (RuntimeException ignored) {
+            // unreadable metrics: the run is there all the same
+        }
+        throw new InvalidInputException(String.format(Locale.ROOT, "%s holds a %s run (%d epoch%s): --resume continues it, --overwrite starts over",
+                out, finished ? "finished" : "partial", epochs, epochs == 1 ? "" : "s"));
     }
 
     private void prepareOutDir() {

@@ -192,7 +192,8 @@ class StandInCliTest {
     @Test
     void autoUsesTheDeviceOnlyAfterItPassedTheSelfCheckAndCachesTheVerdict() throws Exception {
         Map<String, String> cache = Map.of("JVAE_CACHE_DIR", tmp.resolve("cache-ok").toString());
-        String[] train = smallTrain("auto");
+        String[] train = java.util.stream.Stream.concat(java.util.Arrays.stream(smallTrain("auto")), java.util.stream.Stream.of("--overwrite"))
+                .toArray(String[]::new); // three runs into one folder
         train[java.util.Arrays.asList(train).indexOf("cuda")] = "auto";
         Child first = child(cache, train);
         assertEquals(0, first.code(), first.out());

@@ -282,4 +282,16 @@ class TrainerTest {
         assertTrue(log.toString().contains("resuming on cpu: 1 thread, GEMM another BLAS; the run so far was on cpu:"), log.toString());
         assertTrue(log.toString().contains("it continues correctly, but not bit for bit"), log.toString());
     }
+
+    @Test
+    void aNewRunIntoAFolderHoldingOneIsRefusedUnlessOverwriteIsAsked() {
+        Path out = dir.resolve("kept");
+        train(MODEL, tc(1, 0, 1e-3f), TRAIN, TEST, out, false);
+        io.jvae.InvalidInputException e = assertThrows(io.jvae.InvalidInputException.class, () -> train(MODEL, tc(1, 0, 1e-3f), TRAIN, TEST, out, false));
+        assertTrue(e.getMessage().endsWith("kept holds a finished run (1 epoch): --resume continues it, --overwrite starts over"), e.getMessage());
+        Trainer.Result r = new Trainer(new CpuBackend(), MODEL, tc(1, 0, 1e-3f), TRAIN, TEST, out, new PrintStream(new ByteArrayOutputStream()))
+                .progress(false).overwrite(true).run(false);
+        assertEquals(1, r.history().size(), "started over: one epoch, not two");
+        assertEquals(1, MetricsLog.readLenient(out.resolve("metrics.csv")).size());
+    }
 }
