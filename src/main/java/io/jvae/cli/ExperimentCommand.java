@@ -61,6 +61,8 @@ final class ExperimentCommand implements Runnable {
                 d = io.jvae.io.Json.parseObject(Files.readString(done));
             } catch (IOException e) {
                 throw new InvalidInputException("cannot read " + done + ": " + e.getMessage());
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException(done + ": " + e.getMessage());
             }
             boolean extend = !Boolean.TRUE.equals(d.get("early_stop")) && io.jvae.io.Json.getLong(d, "epochs") < tc.epochs();
             if (!extend) {

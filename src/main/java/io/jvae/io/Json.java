@@ -1,32 +1,50 @@
 package io.jvae.io;
 
 import io.jvae.InvalidInputException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.TokenStreamLocation;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.jr.ob.JSON;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The small JSON subset that safetensors headers and metrics rows need: objects (kept in order),
- * arrays, strings, numbers (as Double or Long), booleans, null. Parse errors are
- * {@link InvalidInputException}s naming the position.
+ * JSON through jackson-jr, with the project's rules on top. Parsing gives objects (LinkedHashMap,
+ * kept in order), arrays (List), strings, numbers (Long for integers, Double otherwise), booleans
+ * and null. Every bad input is one {@link InvalidInputException} with a one-line message naming the
+ * line and column: syntax errors, trailing content, duplicate keys, nesting deeper than
+ * {@value #MAX_DEPTH}, integers beyond 64 bits, numbers that overflow a double, NaN/Infinity
+ * tokens. Writing is compact ({@code {"key":value}} without spaces), keeps map order, writes doubles
+ * and floats as {@link Double#toString}/{@link Float#toString} (full precision) and non-finite ones
+ * as null.
  */
 public final class Json {
-    private final String s;
-    private int i;
+    private Json() {}
 
-    private Json(String s) {
-        this.s = s;
-    }
+    static final int MAX_DEPTH = 64;
+
+    private static final JSON JR = JSON.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+                    .build())
+            .enable(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS, JSON.Feature.WRITE_NULL_PROPERTIES)
+            .disable(JSON.Feature.USE_DEFERRED_MAPS) // plain LinkedHashMaps
+            .build();
 
     public static Object parse(String text) {
-        Json p = new Json(text);
-        p.ws();
-        Object v = p.value(0);
-        p.ws();
-        if (p.i != text.length()) throw p.err("trailing characters");
-        return v;
+        try (JsonParser p = JR.createParser(text)) {
+            Object v = JR.anyFrom(p);
+            if (p.nextToken() != null) throw new InvalidInputException("JSON: trailing characters" + at(p.currentTokenLocation()));
+            return normalize(v);
+        } catch (JacksonException e) {
+            throw new InvalidInputException("JSON: " + oneLine(e.getOriginalMessage()) + at(e.getLocation()));
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -36,202 +54,83 @@ public final class Json {
         return (Map<String, Object>) v;
     }
 
-    private InvalidInputException err(String what) {
-        return new InvalidInputException("JSON: " + what + " at character " + i);
+    private static String at(TokenStreamLocation loc) {
+        return loc == null || loc.getLineNr() < 1 ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
     }
 
-    private void ws() {
-        while (i < s.length() && Character.isWhitespace(s.charAt(i))) i++;
+    /** Jackson's message without its "[Source: ...]" parts, on one line. */
+    private static String oneLine(String msg) {
+        if (msg == null) return "malformed";
+        String s = msg.replaceAll(" ?\\(start marker at \\[Source:[^\\]]*\\]\\)", "").replaceAll(" ?at \\[Source:[^\\]]*\\]", "");
+        return s.replaceAll("\\p{Cntrl}+", " ").strip();
     }
 
-    private Object value(int depth) {
-        if (depth > 64) throw err("nesting deeper than 64");
-        if (i >= s.length()) throw err("unexpected end");
-        char c = s.charAt(i);
-        switch (c) {
-            case '{': return object(depth);
-            case '[': return array(depth);
-            case '"': return string();
-            case 't': return lit("true", Boolean.TRUE);
-            case 'f': return lit("false", Boolean.FALSE);
-            case 'n': return lit("null", null);
-            default:
-                if (c == '-' || (c >= '0' && c <= '9')) return number();
-                throw err("unexpected '" + c + "'");
+    /** Integers to Long (refusing those beyond 64 bits), non-finite doubles refused. Depth <= MAX_DEPTH. */
+    @SuppressWarnings("unchecked")
+    private static Object normalize(Object v) {
+        if (v instanceof Integer x) return (long) x;
+        if (v instanceof Short || v instanceof Byte) return ((Number) v).longValue();
+        if (v instanceof BigInteger b) throw new InvalidInputException("JSON: integer " + abbrev(b.toString()) + " does not fit in 64 bits");
+        if (v instanceof BigDecimal d) v = d.doubleValue();
+        if (v instanceof Float f) v = (double) f;
+        if (v instanceof Double d) {
+            if (!Double.isFinite(d)) throw new InvalidInputException("JSON: number out of a double's range");
+            return d;
         }
-    }
-
-    private Object lit(String word, Object v) {
-        if (!s.startsWith(word, i)) throw err("bad literal");
-        i += word.length();
+        if (v instanceof Map<?, ?> m) {
+            for (Map.Entry<String, Object> e : ((Map<String, Object>) m).entrySet()) e.setValue(normalize(e.getValue()));
+        } else if (v instanceof List<?> l) {
+            List<Object> list = (List<Object>) l;
+            for (int k = 0; k < list.size(); k++) list.set(k, normalize(list.get(k)));
+        }
         return v;
     }
 
-    private Map<String, Object> object(int depth) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        i++;
-        ws();
-        if (i < s.length() && s.charAt(i) == '}') {
-            i++;
-            return m;
-        }
-        while (true) {
-            ws();
-            if (i >= s.length() || s.charAt(i) != '"') throw err("expected a key");
-            String k = string();
-            ws();
-            if (i >= s.length() || s.charAt(i) != ':') throw err("expected ':'");
-            i++;
-            ws();
-            if (m.containsKey(k)) throw err("duplicate key '" + k + "'");
-            m.put(k, value(depth + 1));
-            ws();
-            if (i >= s.length()) throw err("unexpected end in object");
-            char c = s.charAt(i++);
-            if (c == '}') return m;
-            if (c != ',') throw err("expected ',' or '}'");
-        }
-    }
-
-    private List<Object> array(int depth) {
-        List<Object> a = new ArrayList<>();
-        i++;
-        ws();
-        if (i < s.length() && s.charAt(i) == ']') {
-            i++;
-            return a;
-        }
-        while (true) {
-            ws();
-            a.add(value(depth + 1));
-            ws();
-            if (i >= s.length()) throw err("unexpected end in array");
-            char c = s.charAt(i++);
-            if (c == ']') return a;
-            if (c != ',') throw err("expected ',' or ']'");
-        }
-    }
-
-    private String string() {
-        StringBuilder b = new StringBuilder();
-        i++;
-        while (true) {
-            if (i >= s.length()) throw err("unterminated string");
-            char c = s.charAt(i++);
-            if (c == '"') return b.toString();
-            if (c == '\\') {
-                if (i >= s.length()) throw err("bad escape");
-                char e = s.charAt(i++);
-                switch (e) {
-                    case '"', '\\', '/' -> b.append(e);
-                    case 'b' -> b.append('\b');
-                    case 'f' -> b.append('\f');
-                    case 'n' -> b.append('\n');
-                    case 'r' -> b.append('\r');
-                    case 't' -> b.append('\t');
-                    case 'u' -> {
-                        if (i + 4 > s.length()) throw err("bad \\u escape");
-                        try {
-                            b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                        } catch (NumberFormatException x) {
-                            throw err("bad \\u escape");
-                        }
-                        i += 4;
-                    }
-                    default -> throw err("bad escape '\\" + e + "'");
-                }
-            } else {
-                b.append(c);
-            }
-        }
-    }
-
-    private Object number() {
-        int start = i;
-        if (s.charAt(i) == '-') i++;
-        while (i < s.length() && "0123456789.eE+-".indexOf(s.charAt(i)) >= 0) i++;
-        String t = s.substring(start, i);
-        try {
-            if (t.indexOf('.') < 0 && t.indexOf('e') < 0 && t.indexOf('E') < 0) return Long.parseLong(t);
-            return Double.parseDouble(t);
-        } catch (NumberFormatException x) {
-            i = start;
-            throw err("bad number '" + t + "'");
-        }
+    private static String abbrev(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 20) + "..." + s.substring(s.length() - 10);
     }
 
     // ---- writing ----
 
     public static String write(Object v) {
-        StringBuilder b = new StringBuilder();
-        write(v, b);
-        return b.toString();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static void write(Object v, StringBuilder b) {
-        if (v == null) {
-            b.append("null");
-        } else if (v instanceof String str) {
-            quote(str, b);
-        } else if (v instanceof Boolean) {
-            b.append(v);
-        } else if (v instanceof Float f) {
-            b.append(Float.isFinite(f) ? Float.toString(f) : "null");
-        } else if (v instanceof Double d) {
-            b.append(Double.isFinite(d) ? Double.toString(d) : "null");
-        } else if (v instanceof Number) {
-            b.append(v);
-        } else if (v instanceof Map<?, ?> m) {
-            b.append('{');
-            boolean first = true;
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                if (!first) b.append(',');
-                first = false;
-                quote(String.valueOf(e.getKey()), b);
-                b.append(':');
-                write(e.getValue(), b);
-            }
-            b.append('}');
-        } else if (v instanceof Iterable<?> it) {
-            b.append('[');
-            boolean first = true;
-            for (Object o : it) {
-                if (!first) b.append(',');
-                first = false;
-                write(o, b);
-            }
-            b.append(']');
-        } else if (v instanceof int[] a) {
-            List<Object> l = new ArrayList<>();
-            for (int x : a) l.add(x);
-            write(l, b);
-        } else if (v instanceof long[] a) {
-            List<Object> l = new ArrayList<>();
-            for (long x : a) l.add(x);
-            write(l, b);
-        } else {
-            quote(v.toString(), b);
+        try {
+            return JR.asString(plain(v));
+        } catch (JacksonException e) {
+            throw new IllegalStateException("JSON: cannot write " + v.getClass().getName() + ": " + oneLine(e.getOriginalMessage()), e);
         }
     }
 
-    private static void quote(String str, StringBuilder b) {
-        b.append('"');
-        for (int k = 0; k < str.length(); k++) {
-            char c = str.charAt(k);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
-                    else b.append(c);
-                }
-            }
+    /**
+     * The value as jackson-jr should see it: maps with string keys, lists, strings, numbers,
+     * booleans, null; non-finite doubles and floats as null; anything else (an enum, a Path) as its
+     * toString(), so jackson-jr never introspects a bean.
+     */
+    private static Object plain(Object v) {
+        if (v == null || v instanceof String || v instanceof Boolean) return v;
+        if (v instanceof Double d) return Double.isFinite(d) ? d : null;
+        if (v instanceof Float f) return Float.isFinite(f) ? f : null;
+        if (v instanceof Number) return v;
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : m.entrySet()) out.put(String.valueOf(e.getKey()), plain(e.getValue()));
+            return out;
         }
-        b.append('"');
+        if (v instanceof Iterable<?> it) {
+            List<Object> out = new ArrayList<>();
+            for (Object o : it) out.add(plain(o));
+            return out;
+        }
+        if (v instanceof int[] a) {
+            List<Object> out = new ArrayList<>(a.length);
+            for (int x : a) out.add(x);
+            return out;
+        }
+        if (v instanceof long[] a) {
+            List<Object> out = new ArrayList<>(a.length);
+            for (long x : a) out.add(x);
+            return out;
+        }
+        return v.toString();
     }
 
     // ---- typed access with clear errors ----

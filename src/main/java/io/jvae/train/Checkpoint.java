@@ -195,6 +195,14 @@ public final class Checkpoint {
         }
         Safetensors.Entry best = f.tensors().get("best.flat");
         if (best != null && best.data().length != vae.params.total) throw new InvalidInputException(path + ": best.flat has the wrong size");
-        return new Restored(TrainConfig.fromJson(tj), State.fromJson(sj), best == null ? null : best.data(), f.metadata().get("jvae.backend"));
+        TrainConfig tc;
+        State st;
+        try {
+            tc = TrainConfig.fromJson(tj);
+            st = State.fromJson(sj);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(path + ": bad jvae.train/jvae.state in the metadata, " + e.getMessage());
+        }
+        return new Restored(tc, st, best == null ? null : best.data(), f.metadata().get("jvae.backend"));
     }
 }

@@ -67,6 +67,29 @@ public class SafetensorsTest {
         assertTrue(fails(file("[1,2]", 0)).contains("object"));
     }
 
+    /** The JSON rules inside a header: each a one-line message that names the file. */
+    @Test
+    void rejectsBadHeaderJson() {
+        String w = "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}";
+        String[] bad = {
+            "{\"w\":" + w + ",\"w\":" + w + "}",                                     // a tensor named twice
+            "{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}",                               // a metadata key twice
+            "{\"w\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", // a field twice
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,4]}}",
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[NaN],\"data_offsets\":[0,4]}}",
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,Infinity]}}",
+            "{\"w\":" + "[".repeat(50_000),
+            "{\"w\":" + w + "} {}",
+        };
+        for (String h : bad) {
+            String m = fails(file(h, 4));
+            assertTrue(m.startsWith("f: bad safetensors header, JSON: "), m);
+        }
+        assertTrue(fails(file(bad[0], 4)).contains("'w'"));
+        // padding spaces after the object are fine
+        assertEquals(1, Safetensors.parse(file("{\"w\":" + w + "}      ", 4), "f").tensors().size());
+    }
+
     /**
      * Shapes whose element count lands just under or just over 2^31 (jvae's tensor limit is
      * 2^31-1 elements), 2^63 and 2^64, each with the data bytes a wrapped 64-bit product would
