@@ -1,5 +1,7 @@
 package io.jvae.backend;
 
+import io.jvae.io.AtomicFiles;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -62,37 +64,28 @@ public final class NativeBlas {
         if (!"not configured".equals(choice)) return;
         String want = System.getProperty(PROPERTY, "bundled").trim();
         choice = want;
-        switch (want) {
-            case "system", "java" -> { }
-            case "bundled" -> {
-                String plat = platform();
-                if (plat == null) {
-                    note = "no OpenBLAS is shipped for " + System.getProperty("os.name") + "/" + System.getProperty("os.arch")
-                            + " (linux-x86_64 and linux-arm64 only); using the system's libblas.so.3";
-                    return;
-                }
-                try {
-                    bundledPath = extract(plat);
-                    if (System.getProperty(NETLIB_PATH) == null) System.setProperty(NETLIB_PATH, bundledPath.toString());
-                } catch (IOException | RuntimeException e) {
-                    note = "could not extract the bundled OpenBLAS (" + e.getMessage() + "); using the system's libblas.so.3";
-                }
-            }
-            default -> {
-                Path p = Path.of(want);
-                if (!Files.isRegularFile(p)) {
-                    note = "-D" + PROPERTY + "=" + want + ": no such file (bundled, system, java or a path to a BLAS library); using the bundled OpenBLAS";
-                    choice = "bundled";
-                    String plat = platform();
-                    try {
-                        if (plat != null) System.setProperty(NETLIB_PATH, (bundledPath = extract(plat)).toString());
-                    } catch (IOException | RuntimeException e) {
-                        note += " (which could not be extracted either: " + e.getMessage() + ")";
-                    }
-                    return;
-                }
+        if (want.equals("system") || want.equals("java")) return;
+        if (!want.equals("bundled")) {
+            Path p = Path.of(want);
+            if (Files.isRegularFile(p)) {
                 System.setProperty(NETLIB_PATH, p.toAbsolutePath().toString());
+                return;
             }
+            note = "-D" + PROPERTY + "=" + want + ": no such file (bundled, system, java or a path to a BLAS library); using the bundled OpenBLAS";
+            choice = "bundled";
+        }
+        String plat = platform();
+        if (plat == null) {
+            note = (note == null ? "" : note + "; ") + "no OpenBLAS is shipped for " + System.getProperty("os.name") + "/"
+                    + System.getProperty("os.arch") + " (linux-x86_64 and linux-arm64 only); using the system's libblas.so.3";
+            return;
+        }
+        try {
+            bundledPath = extract(plat);
+            if (System.getProperty(NETLIB_PATH) == null) System.setProperty(NETLIB_PATH, bundledPath.toString());
+        } catch (IOException | RuntimeException e) {
+            note = (note == null ? "" : note + "; ") + "could not extract the bundled OpenBLAS (" + e.getMessage()
+                    + "); using the system's libblas.so.3";
         }
     }
 
@@ -122,7 +115,7 @@ public final class NativeBlas {
             throw new IOException("the jar has no " + res + FILES[0] + " (built without the natives of " + platform + ")");
         Path dir = root.resolve("openblas-" + BUNDLED_ARTIFACT.substring(BUNDLED_ARTIFACT.lastIndexOf(':') + 1) + "-" + platform);
         if (complete(dir, res)) return dir.resolve(FILES[0]);
-        if (Files.exists(dir)) deleteTree(dir);
+        if (Files.exists(dir)) AtomicFiles.deleteTree(dir);
         Files.createDirectories(dir.getParent());
         Path tmp = Files.createTempDirectory(dir.getParent(), dir.getFileName() + ".tmp");
         try {
@@ -139,20 +132,26 @@ public final class NativeBlas {
         } catch (IOException e) {
             if (!complete(dir, res)) throw e; // another process may have won the race: theirs is as good
         } finally {
-            deleteTree(tmp);
+            AtomicFiles.deleteTree(tmp);
         }
         if (!complete(dir, res)) throw new IOException(dir + " is incomplete");
         return dir.resolve(FILES[0]);
     }
 
-    /** Every file there with the size of the jar's copy. */
+    /**
+     * Every file there with the size of the jar's copy, read from the jar's directory (the entry's
+     * size), not by inflating the 37 MB library: this runs at every start of jvae.
+     */
     private static boolean complete(Path dir, String res) throws IOException {
         for (String f : FILES) {
             Path p = dir.resolve(f);
-            if (!Files.isRegularFile(p)) return false;
-            try (InputStream in = NativeBlas.class.getResourceAsStream(res + f)) {
-                if (in == null || in.transferTo(java.io.OutputStream.nullOutputStream()) != Files.size(p)) return false;
-            }
+            java.net.URL u = NativeBlas.class.getResource(res + f);
+            if (!Files.isRegularFile(p) || u == null) return false;
+            java.net.URLConnection c = u.openConnection();
+            c.setUseCaches(false); // a cached jar connection would stay open for the JVM's life
+            long size = c.getContentLengthLong();
+            if (c instanceof java.net.JarURLConnection j) j.getJarFile().close();
+            if (size < 0 || size != Files.size(p)) return false;
         }
         return true;
     }
@@ -170,14 +169,6 @@ public final class NativeBlas {
         return Path.of(System.getProperty("java.io.tmpdir"), "jvae-" + System.getProperty("user.name", "user"), "native");
     }
 
-    private static void deleteTree(Path p) {
-        if (!Files.exists(p)) return;
-        try (var s = Files.walk(p)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
-        } catch (IOException ignored) {
-            // a leftover temp directory is harmless
-        }
-    }
 
     // ---- what got loaded ----
 
@@ -258,11 +249,6 @@ public final class NativeBlas {
     /** Whether the loaded native BLAS is the reference (netlib Fortran) BLAS: one line with the fix belongs in every log then. */
     public static boolean referenceLoaded() {
         return describeLoaded().startsWith("reference BLAS");
-    }
-
-    /** What -Djvae.blas asked for, for `jvae info`. */
-    public static synchronized String choice() {
-        return choice;
     }
 
     /** The warning for a reference BLAS, with the fix. */

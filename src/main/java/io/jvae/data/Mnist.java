@@ -193,7 +193,7 @@ public final class Mnist {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted");
         } finally {
-            deleteTree(tmp);
+            io.jvae.io.AtomicFiles.deleteTree(tmp);
         }
     }
 
@@ -207,13 +207,6 @@ public final class Mnist {
         return null;
     }
 
-    private static void deleteTree(Path p) {
-        try (var s = Files.walk(p)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException ignored) {
-            // a temp dir left behind is harmless
-        }
-    }
 
     /** Checks the SHA-256, then writes dir/FILES[i] through a temp file and a rename. */
     static void store(Path dir, int i, byte[] raw) throws IOException {

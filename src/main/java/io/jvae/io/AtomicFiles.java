@@ -121,4 +121,14 @@ public final class AtomicFiles {
     static long directorySyncs() {
         return DIRECTORY_SYNCS.get();
     }
+
+    /** Removes a temp directory tree, best effort: a leftover one is harmless. */
+    public static void deleteTree(Path p) {
+        if (!Files.exists(p)) return;
+        try (var s = Files.walk(p)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
 }
