@@ -11,12 +11,15 @@
 # 3. `jvae info` (driver, device, cuBLAS, self-check verdict);
 # 4. `jvae bench --devices all` with graphs on and off, at batches 128 ... 65536 (the CPU rows up to
 #    4096: beyond, the CPU alone would take minutes);
-# 5. writes OUT/gpu-check.md (one Markdown table: samples/s, ms/step, GPU/CPU ratio, and each CUDA
+# 5. `jvae bench --noise N` on the device: the noise kernel (Philox + Box-Muller in FP64) against a
+#    plain write of the same N floats, i.e. whether FP64 noise costs anything on this card;
+# 6. writes OUT/gpu-check.md (one Markdown table: samples/s, ms/step, GPU/CPU ratio, and each CUDA
 #    row's counters per step) and OUT/bench.jsonl (every row as JSON: device, driver, timings,
-#    counters), OUT/info.txt, OUT/tests.log.
+#    counters), OUT/noise.jsonl, OUT/info.txt, OUT/tests.log.
 #
 # Environment: BATCHES (default 128,1024,4096,16384,65536), CPU_BATCHES (default 128,1024,4096),
-# STEPS / WARMUP / REPEATS (default 50 / 10 / 3), SKIP_TESTS=1 (step 2 left out), SKIP_BUILD=1 (step 1 left
+# STEPS / WARMUP / REPEATS (default 50 / 10 / 3), NOISE (floats per noise launch; default 16777216, 65536 on
+# the stand-ins), SKIP_TESTS=1 (step 2 left out), SKIP_BUILD=1 (step 1 left
 # out), PRESET (default pytorch), JVAE (the command that runs jvae; default ./jvae).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -72,6 +75,12 @@ run "${jvae[@]}" bench --devices cuda --preset "$preset" --batches "$batches" --
   --repeats "$repeats" --cuda-graph both --json >> "$out/bench.jsonl" 2>> "$out/bench.err" \
   || { cat "$out/bench.err" >&2; echo "gpu-check: the CUDA bench failed" >&2; exit 1; }
 
+say "noise: FP64 Box-Muller against a plain write"
+if [ "$mode" = standin ]; then noise="${NOISE:-65536}"; else noise="${NOISE:-16777216}"; fi
+run "${jvae[@]}" bench --devices cuda --preset "$preset" --batches 1 --steps 1 --warmup-steps 0 --repeats "$repeats" \
+  --noise "$noise" --json 2>> "$out/bench.err" | grep '"noise"' > "$out/noise.jsonl" \
+  || { cat "$out/bench.err" >&2; echo "gpu-check: the noise bench failed" >&2; exit 1; }
+
 # one Markdown table from the JSON rows (flat objects; fields read with awk, no jq needed)
 field() { sed -n "s/.*\"$1\":\\(\"[^\"]*\"\\|[^,}]*\\).*/\\1/p" <<< "$2" | tr -d '"'; }
 dash() { local v; v=$(field "$1" "$2"); echo "${v:--}"; }
@@ -103,6 +112,12 @@ dash() { local v; v=$(field "$1" "$2"); echo "${v:--}"; }
       "$(dash graph_launches_per_step "$line")" "$(dash host_syncs_per_step "$line")" "$(dash device_allocs_per_step "$line")" \
       "$(dash h2d_bytes_per_step "$line")" "$(dash d2h_bytes_per_step "$line")"
   done < "$out/bench.jsonl"
+  echo
+  while IFS= read -r line; do
+    awk -v n="$(field normals_per_s "$line")" -v g="$(field noise_gb_per_s "$line")" -v w="$(field write_gb_per_s "$line")" \
+        -v q="$(field noise_vs_write "$line")" -v d="$(field device "$line")" -v e="$(field elements "$line")" \
+      'BEGIN { printf "Noise on %s (%d floats a launch): %.3g normals/s, %.1f GB/s written, against %.1f GB/s for a plain write: %.2f of the write speed (FP64 Box-Muller; near 1: an FP32 variant could gain nothing on this card).\n", d, e, n, g, w, q }'
+  done < "$out/noise.jsonl"
   echo
   echo "Device: $(grep -m1 -o '"device":"[^"]*"' "$out/bench.jsonl" | cut -d'"' -f4)"
 } > "$out/gpu-check.md"

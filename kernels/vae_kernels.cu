@@ -7,7 +7,8 @@
 // Rules that keep this file testable without a GPU:
 //  - element-wise only, grid-stride loops, no shared memory, no barriers, no atomics: any launch
 //    shape gives the same result, and a sequential loop over the grid is a faithful emulation;
-//  - sums over a batch or over features are not done here but by cuBLAS (gemv with a ones vector);
+//  - sums over a batch or over features are done by cuBLAS (gemv with a ones vector); the loss kernels
+//    only add within one thread (each lane of a column sums its own rows, see LOSS_LANES);
 //  - indices are unsigned 32-bit (n < 2^31, so e + stride never wraps), sizes are int;
 //  - built with --fmad=false: no contraction of a*b+c into FMA, so the arithmetic-only kernels
 //    (optimizers, axpy, Gaussian NLL) round exactly like the Java loops. They are memory-bound,
@@ -166,26 +167,46 @@ __global__ void kl_forward(const float* __restrict__ mu, const float* __restrict
     }
 }
 
-// CpuBackend.sigmoidBce: from logits l and targets x (per = D*B elements, repeated J times):
+// ---- the loss end of a step: output bias, reconstruction loss, gradient and per-column sums in one pass ----
+// Thread e is lane k = e % LOSS_LANES of column c = e / LOSS_LANES: it takes rows k, k + 32, ... of
+// that column in increasing order, so the 32 lanes of a warp read 32 consecutive rows (coalesced),
+// and writes the sum of its rows' losses to partial[e] (partial is (LOSS_LANES, cols)). No lane
+// reads another's result: the rules above hold, and cuBLAS adds the 32 partials of a column (gemv).
+// The per-element loss is never stored: the pass reads pre and x and writes grad, against the
+// bias pass + loss/grad pass + loss-sum pass (7 passes over D x cols floats) it replaces.
+#define LOSS_LANES 32
+
+// CpuBackend.sigmoidBce: l = pre + bias[row]; x (rows, xcols) repeated over the cols / xcols samples:
 // loss = max(l,0) - l x + log1p(exp(-|l|)); grad = (sigmoid(l) - x) scale. One exp per element.
-__global__ void sigmoid_bce(const float* __restrict__ logits, const float* __restrict__ x, float* __restrict__ loss,
-                            float* __restrict__ grad, int per, int n, float scale) {
-    GRID_STRIDE(e, n) {
-        float l = logits[e], t = x[e % (unsigned)per];
-        float ex = expf(-fabsf(l));
-        loss[e] = fmaxf(l, 0.0f) - l * t + log1pf(ex);
-        float sig = l >= 0.0f ? 1.0f / (1.0f + ex) : ex / (1.0f + ex);
-        grad[e] = (sig - t) * scale;
+__global__ void sigmoid_bce(const float* __restrict__ pre, const float* __restrict__ bias, const float* __restrict__ x,
+                            float* __restrict__ grad, float* __restrict__ partial, int rows, int xcols, int cols, float scale) {
+    GRID_STRIDE(e, LOSS_LANES * cols) {
+        unsigned c = e / LOSS_LANES, base = c * (unsigned)rows, xbase = (c % (unsigned)xcols) * (unsigned)rows;
+        float s = 0.0f;
+        for (unsigned r = e % LOSS_LANES; r < (unsigned)rows; r += LOSS_LANES) {
+            float l = pre[base + r] + bias[r], t = x[xbase + r];
+            float ex = expf(-fabsf(l));
+            s += fmaxf(l, 0.0f) - l * t + log1pf(ex);
+            float sig = l >= 0.0f ? 1.0f / (1.0f + ex) : ex / (1.0f + ex);
+            grad[base + r] = (sig - t) * scale;
+        }
+        partial[e] = s;
     }
 }
 
-// CpuBackend.gaussianNll: loss = 0.5 (m - x)^2 + 0.5 ln(2 pi); grad = (m - x) scale
-__global__ void gaussian_nll(const float* __restrict__ mean, const float* __restrict__ x, float* __restrict__ loss,
-                             float* __restrict__ grad, int per, int n, float scale) {
-    GRID_STRIDE(e, n) {
-        float d = mean[e] - x[e % (unsigned)per];
-        loss[e] = 0.5f * d * d + 0.9189385332046727f;
-        grad[e] = d * scale;
+// CpuBackend.gaussianNll: m = pre + bias[row]; loss = 0.5 (m - x)^2 + 0.5 ln(2 pi); grad = (m - x) scale;
+// lanes and partials as sigmoid_bce
+__global__ void gaussian_nll(const float* __restrict__ pre, const float* __restrict__ bias, const float* __restrict__ x,
+                             float* __restrict__ grad, float* __restrict__ partial, int rows, int xcols, int cols, float scale) {
+    GRID_STRIDE(e, LOSS_LANES * cols) {
+        unsigned c = e / LOSS_LANES, base = c * (unsigned)rows, xbase = (c % (unsigned)xcols) * (unsigned)rows;
+        float s = 0.0f;
+        for (unsigned r = e % LOSS_LANES; r < (unsigned)rows; r += LOSS_LANES) {
+            float d = (pre[base + r] + bias[r]) - x[xbase + r];
+            s += 0.5f * d * d + 0.9189385332046727f;
+            grad[base + r] = d * scale;
+        }
+        partial[e] = s;
     }
 }
 

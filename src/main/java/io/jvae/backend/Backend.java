@@ -185,17 +185,27 @@ public interface Backend extends AutoCloseable {
     void klForward(Tensor mu, Tensor lv, Tensor kl);
 
     /**
-     * From logits l and targets x in [0,1]: loss = max(l,0) - l x + log1p(exp(-|l|)),
-     * grad = (sigmoid(l) - x) * scale. l, loss, grad: (D, B*J); x: (D, B). Kernel: sigmoid_bce.
-     * grad must not overlap l or x (the CPU backend uses it as scratch).
+     * Lanes per column of the fused loss ops: lane k of a column sums the loss of rows k, k + 32, ...
+     * in increasing row order into partials[k, column] (the GPU's warp width).
      */
-    void sigmoidBce(Tensor logits, Tensor x, Tensor loss, Tensor grad, float scale);
+    int LOSS_LANES = 32;
 
     /**
-     * Unit-variance Gaussian decoder: loss = 0.5 (x - m)^2 + 0.5 ln(2 pi), grad = (m - x) * scale.
-     * m, loss, grad: (D, B*J); x: (D, B). Kernel: gaussian_nll.
+     * The loss end of a step in one pass, Bernoulli decoder: logits l = pre + bias[row];
+     * per element loss = max(l,0) - l x + log1p(exp(-|l|)) and grad = (sigmoid(l) - x) * scale;
+     * the losses are not stored but summed per column into partials (LOSS_LANES, n): lane k of
+     * column j holds the sum over rows k, k + LOSS_LANES, ... in increasing row order (a gemv with
+     * ones then gives the per-column sums). pre, grad: (D, n); bias: (D, 1); x: (D, B), n a
+     * multiple of B (sample s of input b in column s B + b). grad must not overlap pre, bias or x.
+     * Kernel: sigmoid_bce.
      */
-    void gaussianNll(Tensor mean, Tensor x, Tensor loss, Tensor grad, float scale);
+    void sigmoidBce(Tensor pre, Tensor bias, Tensor x, Tensor grad, Tensor partials, float scale);
+
+    /**
+     * The same for a unit-variance Gaussian decoder: m = pre + bias[row];
+     * loss = 0.5 (m - x)^2 + 0.5 ln(2 pi), grad = (m - x) * scale. Kernel: gaussian_nll.
+     */
+    void gaussianNll(Tensor pre, Tensor bias, Tensor x, Tensor grad, Tensor partials, float scale);
 
     /**
      * Adam (Kingma and Ba 2015) in PyTorch's form over flat buffers, on g' = g + decay p (L2 weight

@@ -397,20 +397,33 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void sigmoidBce(Tensor logits, Tensor x, Tensor loss, Tensor grad, float scale) {
-        checkLoss("sigmoidBce", logits, x, loss, grad);
-        // the SIMD kernel parks e^-|l| in grad before it reads logits and x again
-        if (overlaps(grad, logits) || overlaps(grad, x))
-            throw new IllegalArgumentException("sigmoidBce: grad " + grad.shape() + " overlaps logits or x");
-        float[] la = arr(logits), xa = arr(x), lsa = arr(loss), ga = arr(grad);
-        int lo0 = off(logits), xo = off(x), lso = off(loss), go = off(grad), rows = logits.rows, xCols = x.cols;
-        Parallel.forRange(logits.cols, colGrain(rows), (c0, c1) -> {
+    public void sigmoidBce(Tensor pre, Tensor bias, Tensor x, Tensor grad, Tensor partials, float scale) {
+        checkLoss("sigmoidBce", pre, bias, x, grad, partials);
+        float[] pa = arr(pre), ba = arr(bias), xa = arr(x), ga = arr(grad), sa = arr(partials);
+        int po = off(pre), bo = off(bias), xo = off(x), go = off(grad), so = off(partials), rows = pre.rows, xCols = x.cols;
+        Parallel.forRange(pre.cols, colGrain(rows), (c0, c1) -> {
+            float[] l = new float[rows], loss = new float[rows]; // one column's logits and losses, in cache
             for (int c = c0; c < c1; c++) {
-                int le = lo0 + c * rows, xe = xo + (c % xCols) * rows, se = lso + c * rows, ge = go + c * rows;
-                if (Simd.AVAILABLE) SimdKernels.sigmoidBce(la, le, xa, xe, lsa, se, ga, ge, rows, scale);
-                else bceRange(la, le, xa, xe, lsa, se, ga, ge, 0, rows, scale);
+                int pe = po + c * rows, xe = xo + (c % xCols) * rows, ge = go + c * rows;
+                for (int r = 0; r < rows; r++) l[r] = pa[pe + r] + ba[bo + r];
+                if (Simd.AVAILABLE) SimdKernels.sigmoidBce(l, 0, xa, xe, loss, 0, ga, ge, rows, scale);
+                else bceRange(l, 0, xa, xe, loss, 0, ga, ge, 0, rows, scale);
+                laneSums(loss, rows, sa, so + c * LOSS_LANES);
             }
         });
+    }
+
+    /**
+     * out[k] = sum of loss[r] over rows r = k, k + LOSS_LANES, ... in increasing order, for the
+     * LOSS_LANES lanes: the order in which each GPU thread of the loss kernels adds its rows.
+     */
+    static void laneSums(float[] loss, int rows, float[] out, int oo) {
+        float[] acc = new float[LOSS_LANES];
+        int r = 0;
+        for (; r + LOSS_LANES <= rows; r += LOSS_LANES)
+            for (int k = 0; k < LOSS_LANES; k++) acc[k] += loss[r + k];
+        for (int k = 0; r + k < rows; k++) acc[k] += loss[r + k];
+        System.arraycopy(acc, 0, out, oo, LOSS_LANES);
     }
 
     /** The scalar sigmoid cross-entropy over [lo, hi) of one column (also the tail of the SIMD loop). */
@@ -428,15 +441,20 @@ public final class CpuBackend implements Backend {
     public static final float HALF_LOG_2PI = 0.9189385332046727f;
 
     @Override
-    public void gaussianNll(Tensor mean, Tensor x, Tensor loss, Tensor grad, float scale) {
-        checkLoss("gaussianNll", mean, x, loss, grad);
-        float[] ma = arr(mean), xa = arr(x), lsa = arr(loss), ga = arr(grad);
-        int mo = off(mean), xo = off(x), lso = off(loss), go = off(grad), per = x.size();
-        Parallel.forRange(mean.size(), (lo, hi) -> {
-            for (int e = lo; e < hi; e++) {
-                float d = ma[mo + e] - xa[xo + e % per];
-                lsa[lso + e] = 0.5f * d * d + HALF_LOG_2PI;
-                ga[go + e] = d * scale;
+    public void gaussianNll(Tensor pre, Tensor bias, Tensor x, Tensor grad, Tensor partials, float scale) {
+        checkLoss("gaussianNll", pre, bias, x, grad, partials);
+        float[] pa = arr(pre), ba = arr(bias), xa = arr(x), ga = arr(grad), sa = arr(partials);
+        int po = off(pre), bo = off(bias), xo = off(x), go = off(grad), so = off(partials), rows = pre.rows, xCols = x.cols;
+        Parallel.forRange(pre.cols, colGrain(rows), (c0, c1) -> {
+            float[] loss = new float[rows];
+            for (int c = c0; c < c1; c++) {
+                int pe = po + c * rows, xe = xo + (c % xCols) * rows, ge = go + c * rows;
+                for (int r = 0; r < rows; r++) {
+                    float d = (pa[pe + r] + ba[bo + r]) - xa[xe + r];
+                    loss[r] = 0.5f * d * d + HALF_LOG_2PI;
+                    ga[ge + r] = d * scale;
+                }
+                laneSums(loss, rows, sa, so + c * LOSS_LANES);
             }
         });
     }
@@ -613,10 +631,17 @@ public final class CpuBackend implements Backend {
         return a.storage == b.storage && a.offset < b.offset + b.size() && b.offset < a.offset + a.size();
     }
 
-    private static void checkLoss(String op, Tensor out, Tensor x, Tensor loss, Tensor grad) {
-        sameSize(op + "(out, loss)", out, loss);
-        sameSize(op + "(out, grad)", out, grad);
-        if (x.size() == 0 || out.size() % x.size() != 0 || out.rows != x.rows)
-            throw new IllegalArgumentException(op + ": output " + out.shape() + " is not J copies of target " + x.shape());
+    private static void checkLoss(String op, Tensor pre, Tensor bias, Tensor x, Tensor grad, Tensor partials) {
+        sameSize(op + "(pre, grad)", pre, grad);
+        if (bias.size() != pre.rows)
+            throw new IllegalArgumentException(op + ": bias " + bias.shape() + " for " + pre.rows + " rows");
+        if (partials.size() != (long) LOSS_LANES * pre.cols)
+            throw new IllegalArgumentException(op + ": partials " + partials.shape() + " for " + pre.cols + " columns of " + LOSS_LANES + " lanes");
+        if (x.size() == 0 || pre.cols % x.cols != 0 || pre.rows != x.rows)
+            throw new IllegalArgumentException(op + ": output " + pre.shape() + " is not J copies of target " + x.shape());
+        for (Tensor t : new Tensor[] {pre, bias, x, partials})
+            if (overlaps(grad, t)) throw new IllegalArgumentException(op + ": grad " + grad.shape() + " overlaps an input");
+        if (overlaps(partials, pre) || overlaps(partials, x))
+            throw new IllegalArgumentException(op + ": partials " + partials.shape() + " overlap an input");
     }
 }

@@ -42,11 +42,13 @@ public final class GpuPaperModel {
     }
 
     /**
-     * fused: the output layer's bias folded into sigmoid_bce, which also writes the per-column loss
-     * sums and the output bias gradient (no loss tensor, no gemv over it): the (D, B) passes of the
-     * loss end drop from 8 to 3 (a fusion this model argues for; not built).
+     * The step as built: the output layer's bias is added inside sigmoid_bce, which writes the
+     * gradient and 32 lane sums per column (no loss tensor; the loss-sum gemv reads the lane sums),
+     * so the (D, B) passes of the loss end are 4: the GEMM's output, x, the gradient, and the output
+     * bias gradient's gemv over it. dbFused: that gemv folded into the kernel too (3 passes; needs a
+     * row reduction across columns, not built).
      */
-    static List<Op> ops(ModelConfig c, long b, boolean fused) {
+    static List<Op> ops(ModelConfig c, long b, boolean dbFused) {
         List<Op> ops = new ArrayList<>();
         long d = c.inputDim(), l = c.latent();
         ops.add(elt(8.0 * d * b + 4 * b));                                 // gather_columns
@@ -62,20 +64,21 @@ public final class GpuPaperModel {
         for (int i = 0; i < layers.size(); i++) {                           // forward: gemm + bias/activation
             long[] ly = layers.get(i);
             ops.add(gemm(ly[1], b, ly[0]));
-            if (!fused || i < layers.size() - 1) ops.add(elt(8.0 * ly[1] * b));
+            if (i < layers.size() - 1) ops.add(elt(8.0 * ly[1] * b)); // the output layer's bias: in sigmoid_bce
         }
         ops.add(elt(16.0 * l * b));                                         // reparam_forward: mu, lv in; eps, z out
-        ops.add(elt((fused ? 12.0 : 16.0) * d * b));                        // sigmoid_bce: logits, x in; loss, grad out (fused: no loss)
+        ops.add(elt(12.0 * d * b + 4.0 * d + 128.0 * b));                   // sigmoid_bce: W h, x, bias in; grad, lane sums out
         for (int i = layers.size() - 1; i >= 0; i--) {                      // backward
             long[] ly = layers.get(i);
             ops.add(gemm(ly[1], ly[0], b));                                 // dW = dy x^T
-            if (!fused || i < layers.size() - 1) ops.add(elt(4.0 * ly[1] * b)); // db = dy 1 (gemv: reads dy)
+            if (!dbFused || i < layers.size() - 1) ops.add(elt(4.0 * ly[1] * b)); // db = dy 1 (gemv: reads dy)
             boolean first = i == 0;
             if (!first) ops.add(gemm(ly[0], b, ly[1]));                     // dx = W^T dy
             if (i == enc) ops.add(elt(28.0 * l * b));                       // reparam_kl_backward (before the heads)
             if (!first && i != enc && i != enc - 1) ops.add(elt(12.0 * ly[0] * b)); // act_backward of the layer below
         }
-        ops.add(elt((fused ? 0 : 4.0 * d * b) + 4.0 * l * b + 16));         // loss sums (gemv)
+        ops.add(elt(128.0 * b));                                            // per-sample loss: gemv over the lane sums
+        ops.add(elt(4.0 * l * b + 16));                                     // KL and batch sums (gemv)
         ops.add(elt(28.0 * Vae.parameterCount(c)));                         // adam_step: p, g, m, v in; p, m, v out
         return ops;
     }
@@ -93,10 +96,10 @@ public final class GpuPaperModel {
         return time(card, c, b, tf32, false);
     }
 
-    static Object[] time(Card card, ModelConfig c, long b, boolean tf32, boolean fused) {
+    static Object[] time(Card card, ModelConfig c, long b, boolean tf32, boolean dbFused) {
         double peak = (tf32 ? card.tf32Tflops() : card.fp32Tflops()) * 1e12 * GEMM_EFF, bw = card.hbmTBs() * 1e12 * BW_EFF;
         double gemms = 0, device = 0, calls = 0;
-        for (Op o : ops(c, b, fused)) {
+        for (Op o : ops(c, b, dbFused)) {
             double t = o.gemm()
                     ? Math.max(GEMM_MIN_US, 1e6 * Math.max(o.flops() / peak, o.bytes() / bw))
                     : Math.max(ELT_MIN_US, 1e6 * o.bytes() / bw);
@@ -114,7 +117,7 @@ public final class GpuPaperModel {
         for (Preset p : new Preset[] {Preset.PYTORCH, Preset.SEED}) {
             ModelConfig c = p.model;
             System.out.printf(Locale.ROOT, "%n### %s preset (%s)%n%n", p.name().toLowerCase(Locale.ROOT), c.summary());
-            System.out.println("| batch | GEMM GFLOP/step | MB/step | card | math | GEMMs alone us | step, graph us | step, eager us | graph step / GEMMs | bound | with the loss fusion |");
+            System.out.println("| batch | GEMM GFLOP/step | MB/step | card | math | GEMMs alone us | step, graph us | step, eager us | graph step / GEMMs | bound | db fused too (not built) |");
             System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
             for (long b : batches) {
                 double flops = 0, bytes = 0;

@@ -61,6 +61,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "one JSON object per row instead of the table")
     boolean json;
 
+    @Option(names = "--noise", defaultValue = "0", paramLabel = "N", description = "also time the noise (Philox + Box-Muller in FP64) "
+            + "against a plain write of the same N floats on each device: whether FP64 costs anything there (0: not timed). Default: ${DEFAULT-VALUE}")
+    int noise;
+
     @Option(names = "--profile", description = "split a step into forward GEMMs, backward GEMMs, sums, element-wise work, optimizer, data")
     boolean profile;
 
@@ -72,6 +76,7 @@ final class BenchCommand implements Callable<Integer> {
         for (int b : batches) InvalidInputException.require(b >= 1 && b <= 65536, "--batches: each must be in [1, 65536], got %d", b);
         InvalidInputException.require(steps >= 1 && warmup >= 0 && repeats >= 1, "--steps, --repeats must be >= 1 and --warmup >= 0");
         InvalidInputException.require(examples >= 1, "--examples must be >= 1, got %d", examples);
+        InvalidInputException.require(noise >= 0, "--noise must be >= 0, got %d", noise);
         List<Boolean> graphModes = switch (cudaGraph) {
             case "on" -> List.of(true);
             case "off" -> List.of(false);
@@ -169,6 +174,18 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         for (String n : notes) out.println(n);
+        if (noise > 0) for (String bn : backends) {
+            Map<String, Object> row;
+            try (Backend be = Devices.open(bn, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))) {
+                row = io.jvae.bench.NoiseBench.run(be, noise, 10, repeats);
+            }
+            if (json) out.println(Json.write(row));
+            else out.printf(Locale.ROOT, "noise on %s: %.3g normals/s (%.1f GB/s written) against %.1f GB/s for a plain write of the "
+                    + "same floats: %.2f of the write speed (FP64 Box-Muller; near 1: FP32 could gain nothing here)%n", row.get("device"),
+                    (double) row.get("normals_per_s"), (double) row.get("noise_gb_per_s"), (double) row.get("write_gb_per_s"),
+                    (double) row.get("noise_vs_write"));
+            out.flush();
+        }
         return Jvae.OK;
     }
 

@@ -48,7 +48,6 @@ public final class ImportanceSampling {
             for (int done = 0; done < k; done += j) {
                 int use = Math.min(j, k - done); // the last chunk may use fewer of its J samples
                 vae.reparameterize(seed, (chunkCounter++) * vae.noisePerStep());
-                vae.decode();
                 vae.reconstructionLoss();
                 vae.accumulate(stats);
                 be.download(vae.eps(), eps, 0);

@@ -51,12 +51,17 @@ final class Dense {
 
     /** The same with x_0 also given compressed (null: dense), for the first layer's sparse GEMM. */
     void forward(Backend be, Tensor[] x, SparseColumns x0, Tensor y, Activation act) {
+        linear(be, x, x0, y);
+        be.biasActForward(y, b, act);
+    }
+
+    /** y = sum_p W_p x_p without the bias (the loss kernels add it on the fly: the output layer). */
+    void linear(Backend be, Tensor[] x, SparseColumns x0, Tensor y) {
         int n = y.cols;
         for (int p = 0; p < parts.length; p++) {
             if (p == 0 && x0 != null) be.gemmSparse(false, out, block(w, 0), out, x0, y, out);
             else be.gemm(false, false, out, n, parts[p], 1f, block(w, p), out, x[p], parts[p], p == 0 ? 0f : 1f, y, out);
         }
-        be.biasActForward(y, b, act);
     }
 
     /**

@@ -40,11 +40,11 @@ public final class Vae {
     /** The batch x compressed by the last encode() (null: dense GEMMs), and the arrays it reuses. */
     private SparseColumns xSparse, xSparseArrays;
     private Tensor[] hDec, dhDec;     // (h_i, B*J)
-    private Tensor logits, dLogits;   // (D, B*J) decoder output before the sigmoid, its gradient
-    private Tensor lossEl, recCol;    // (D, B*J) per-element -log p, (B*J) per sample
+    private Tensor logits, dLogits;   // (D, B*J) decoder output before the sigmoid (without the output bias after a step), its gradient
+    private Tensor partials, recCol;  // (LOSS_LANES, B*J) lane sums of -log p per sample, (B*J) their sums
     private Tensor prior, dCol, wIw;  // IWAE: (L, B*J) log p(z) - log q(z|x) terms, (B*J) their sums, (B*J) normalized weights
     private Tensor lse;               // IWAE: (B) log (1/K) sum_k w_k per input
-    private Tensor ones;              // (max(D, B*J, L*B, h), 1) all ones, for row/column sums
+    private Tensor ones;              // (max(D, B*J, L*B, h, LOSS_LANES), 1) all ones, for row/column sums
     private Tensor zeroBias;          // (D, 1) zeros: output activation without a bias
     private int b;                    // inputs in the current batch
 
@@ -155,7 +155,7 @@ public final class Vae {
         }
         hEnc = new Tensor[enc.length];
         dhEnc = new Tensor[enc.length];
-        int widest = Math.max(Math.max(inD, bj), Math.multiplyExact(latL, maxBatch));
+        int widest = Math.max(Math.max(Math.max(inD, bj), Math.multiplyExact(latL, maxBatch)), Backend.LOSS_LANES);
         for (int i = 0; i < enc.length; i++) {
             hEnc[i] = ws(enc[i].out, maxBatch);
             dhEnc[i] = ws(enc[i].out, maxBatch);
@@ -178,7 +178,7 @@ public final class Vae {
         }
         logits = ws(inD, bj);
         dLogits = ws(inD, bj);
-        lossEl = ws(inD, bj);
+        partials = ws(Backend.LOSS_LANES, bj);
         recCol = ws(bj, 1);
         prior = ws(latL, bj);
         dCol = ws(bj, 1);
@@ -198,7 +198,7 @@ public final class Vae {
     /** Floats {@link #workspace} allocates for (maxBatch, samples), computed without allocating (for memory checks). */
     public static double workspaceFloats(ModelConfig cfg, long maxBatch, long samples) {
         double b = maxBatch, bj = (double) maxBatch * samples, d = cfg.inputDim(), l = cfg.latent(), c = cfg.classes();
-        double f = d * b + c * b + c * bj + 5 * l * b + b + 4 * l * bj + 3 * d * bj + 3 * bj + b + Math.max(Math.max(d, bj), l * b) + d;
+        double f = d * b + c * b + c * bj + 5 * l * b + b + 4 * l * bj + 2 * d * bj + Backend.LOSS_LANES * bj + 3 * bj + b + Math.max(Math.max(Math.max(d, bj), l * b), Backend.LOSS_LANES) + d;
         f += 2 * d * b + 3 * b; // the batch compressed for the first layer on the CPU (SparseColumns)
         for (int h : cfg.encoderHidden()) f += 2.0 * h * b;
         for (int h : cfg.decoderHidden()) f += 2.0 * h * bj;
@@ -291,47 +291,55 @@ public final class Vae {
         be.reparamForward(mu.firstCols(b), lv.firstCols(b), eps.firstCols(bj), z.firstCols(bj), seed, offset);
     }
 
-    /** p(x|z): logits (D, b*J) from z (L, b*J) [and the repeated labels]. */
-    public void decode() {
-        int bj = b * samples;
-        decodeInto(z.firstCols(bj), cls > 0 ? yRep.firstCols(bj) : null, logits.firstCols(bj));
+    private void decodeInto(Tensor zIn, Tensor labels, Tensor outT) {
+        decodeHidden(zIn, labels);
+        out.forward(be, hiddenOut(zIn, labels), outT, Activation.IDENTITY);
     }
 
-    private void decodeInto(Tensor zIn, Tensor labels, Tensor outT) {
+    /** The decoder's hidden layers on zIn (L, n) [and the labels]. */
+    private void decodeHidden(Tensor zIn, Tensor labels) {
         int n = zIn.cols;
         Tensor[] in = cls > 0 ? new Tensor[] {zIn, labels} : new Tensor[] {zIn};
         for (int i = 0; i < dec.length; i++) {
             dec[i].forward(be, in, hDec[i].firstCols(n), cfg.activation());
             in = new Tensor[] {hDec[i].firstCols(n)};
         }
-        out.forward(be, in, outT, Activation.IDENTITY);
     }
 
-    /** -log p(x|z) per element into lossEl and its gradient (scaled by 1/(b J)) into dLogits. */
+    /** The output layer's input after decodeHidden. */
+    private Tensor[] hiddenOut(Tensor zIn, Tensor labels) {
+        int n = zIn.cols;
+        if (dec.length > 0) return new Tensor[] {hDec[dec.length - 1].firstCols(n)};
+        return cls > 0 ? new Tensor[] {zIn, labels} : new Tensor[] {zIn};
+    }
+
+    /**
+     * p(x|z) of the current z: the decoder, then the loss end in one pass (the output bias added
+     * on the fly, -log p(x|z) summed per sample into recCol, never stored per element, and its
+     * gradient scaled by 1/(b J) into dLogits). logits holds the output layer's W h without its bias
+     * afterwards.
+     */
     public void reconstructionLoss() {
         reconstructionLoss(1f / (b * samples));
     }
 
     private void reconstructionLoss(float scale) {
         int bj = b * samples;
-        if (cfg.likelihood() == Likelihood.BERNOULLI)
-            be.sigmoidBce(logits.firstCols(bj), x.firstCols(b), lossEl.firstCols(bj), dLogits.firstCols(bj), scale);
-        else
-            be.gaussianNll(logits.firstCols(bj), x.firstCols(b), lossEl.firstCols(bj), dLogits.firstCols(bj), scale);
+        Tensor zIn = z.firstCols(bj), labels = cls > 0 ? yRep.firstCols(bj) : null;
+        decodeHidden(zIn, labels);
+        out.linear(be, hiddenOut(zIn, labels), null, logits.firstCols(bj));
+        Tensor pre = logits.firstCols(bj), xb = x.firstCols(b), g = dLogits.firstCols(bj), p = partials.firstCols(bj);
+        if (cfg.likelihood() == Likelihood.BERNOULLI) be.sigmoidBce(pre, out.b, xb, g, p, scale);
+        else be.gaussianNll(pre, out.b, xb, g, p, scale);
+        be.gemv(true, Backend.LOSS_LANES, bj, 1f, p, Backend.LOSS_LANES, ones, 0f, recCol.view(0, bj, 1));
     }
 
     /**
-     * stats[0] += sum_b (1/J) sum_j -log p(x_b|z_bj); stats[1] += sum_b KL_b. Per-sample sums stay
-     * in recCol (b*J) and per-input KL in klCol (b). Sums go through gemv with a ones vector.
+     * stats[0] += sum_b (1/J) sum_j -log p(x_b|z_bj); stats[1] += sum_b KL_b, from the per-sample
+     * sums reconstructionLoss() left in recCol (b*J) and the per-element KL, whose per-input sums
+     * stay in klCol (b). Sums go through gemv with a ones vector.
      */
     public void accumulate(Tensor stats) {
-        int bj = b * samples;
-        be.gemv(true, inD, bj, 1f, lossEl.firstCols(bj), inD, ones, 0f, recCol.view(0, bj, 1));
-        accumulateFromColumns(stats);
-    }
-
-    /** accumulate() when recCol already holds the per-sample sums. */
-    private void accumulateFromColumns(Tensor stats) {
         int bj = b * samples;
         be.gemv(true, bj, 1, 1f / samples, recCol.view(0, bj, 1), bj, ones, 1f, stats.view(0, 1, 1));
         be.gemv(true, latL, b, 1f, kl.firstCols(b), latL, ones, 0f, klCol.view(0, b, 1));
@@ -392,7 +400,6 @@ public final class Vae {
     public void trainStep(long seed, long offset, float beta, Tensor stats) {
         encode();
         reparameterize(seed, offset);
-        decode();
         reconstructionLoss();
         backward(beta);          // also writes the per-element KL
         accumulate(stats);
@@ -402,7 +409,6 @@ public final class Vae {
     public void evalStep(long seed, long offset, Tensor stats) {
         encode();
         reparameterize(seed, offset);
-        decode();
         reconstructionLoss();
         be.klForward(mu.firstCols(b), lv.firstCols(b), kl.firstCols(b));
         accumulate(stats);
@@ -419,9 +425,7 @@ public final class Vae {
         int bj = b * samples;
         encode();
         reparameterize(seed, offset);
-        decode();
         reconstructionLoss(1f);
-        be.gemv(true, inD, bj, 1f, lossEl.firstCols(bj), inD, ones, 0f, recCol.view(0, bj, 1));
         be.logPriorRatio(lv.firstCols(b), eps.firstCols(bj), z.firstCols(bj), prior.firstCols(bj));
         be.gemv(true, latL, bj, 1f, prior.firstCols(bj), latL, ones, 0f, dCol.view(0, bj, 1));
         be.iwaeWeights(recCol.view(0, bj, 1), dCol.view(0, bj, 1), wIw.view(0, bj, 1), lse.view(0, b, 1), samples);
@@ -445,7 +449,7 @@ public final class Vae {
                 dmu.firstCols(b), dlv.firstCols(b), kl.firstCols(b), 0f, 1f / b);
         be.axpy(-0.5f / b, ones.view(0, latL * b, 1), dlv.firstCols(b).flat());
         encoderBackward();
-        accumulateFromColumns(stats); // recCol was summed by iwaeForward
+        accumulate(stats); // recCol was summed by iwaeForward
     }
 
     /** The IWAE loss terms of the loaded batch (forward only): stats[2] += -sum_b lse_b. */

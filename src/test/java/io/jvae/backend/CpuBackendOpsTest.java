@@ -4,6 +4,8 @@ import io.jvae.testing.Close;
 import io.jvae.testing.Rand;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -117,50 +119,75 @@ class CpuBackendOpsTest {
         Close.assertAllClose("klForward", rkl, host(kl2), ATOL, RTOL);
     }
 
+    /** The reference lane sums: partials[k, c] = sum of loss[r, c] over rows r = k mod LOSS_LANES, in double. */
+    private static double[] laneSums(double[] loss, int rows, int cols) {
+        double[] p = new double[Backend.LOSS_LANES * cols];
+        for (int c = 0; c < cols; c++)
+            for (int r = 0; r < rows; r++) p[c * Backend.LOSS_LANES + r % Backend.LOSS_LANES] += loss[c * rows + r];
+        return p;
+    }
+
     @Test
     void sigmoidBceIsStableForHugeLogits() {
-        int D = 9, B = 5, J = 2;
-        float[] l = r.uniform(D * B * J, -8, 8), x = r.uniform(D * B, 0, 1);
+        int D = 70, B = 5, J = 2, n = D * B * J; // 70 rows: lanes of 3 and of 2 rows
+        float[] l = r.uniform(n, -8, 8), bias = r.uniform(D, -1, 1), x = r.uniform(D * B, 0, 1);
         l[0] = 100f;
         l[1] = -100f;
         l[2] = 1e4f;
         l[3] = -1e4f;
         float scale = 1f / (B * J);
-        Tensor loss = be.alloc(D, B * J), grad = be.alloc(D, B * J);
-        be.sigmoidBce(t(l, D, B * J), t(x, D, B), loss, grad, scale);
-        double[] rl = new double[l.length], rg = new double[l.length];
-        for (int e = 0; e < l.length; e++) {
-            double lg = l[e], t = x[e % (D * B)];
+        Tensor grad = be.alloc(D, B * J), part = be.alloc(Backend.LOSS_LANES, B * J);
+        be.sigmoidBce(t(l, D, B * J), t(bias, D, 1), t(x, D, B), grad, part, scale);
+        double[] rl = new double[n], rg = new double[n];
+        for (int e = 0; e < n; e++) {
+            double lg = l[e] + bias[e % D], t = x[e % (D * B)];
             // -[t log s + (1-t) log(1-s)] with log s = -log1p(e^-l), log(1-s) = -l - log1p(e^-l), for l > 0
             rl[e] = Math.max(lg, 0) - lg * t + Math.log1p(Math.exp(-Math.abs(lg)));
             rg[e] = (1 / (1 + Math.exp(-lg)) - t) * scale;
         }
-        float[] hl = host(loss);
-        for (float v : hl) assertTrue(Float.isFinite(v));
-        // |l| up to 1e4: l*t carries float rounding of l*t, ulp(1e4) = 1e-3
-        Close.assertAllClose("bce loss", rl, hl, 2e-3, 1e-5);
+        float[] hp = host(part);
+        for (float v : hp) assertTrue(Float.isFinite(v));
+        // |l| up to 1e4: l + bias and l*t carry float rounding, ulp(1e4) = 1e-3, three such terms in a lane
+        Close.assertAllClose("bce lane sums", laneSums(rl, D, B * J), hp, 4e-3, 1e-5);
         Close.assertAllClose("bce grad", rg, host(grad), ATOL, RTOL);
-        // the kernel uses grad as scratch: a grad sharing elements with logits or x is refused
-        Tensor lt = t(l, D, B * J), xt = t(x, D, B);
-        assertThrows(IllegalArgumentException.class, () -> be.sigmoidBce(lt, xt, loss, lt, scale));
+        // the kernel uses grad as scratch: a grad sharing elements with an input is refused
+        Tensor lt = t(l, D, B * J), bt = t(bias, D, 1), xt = t(x, D, B);
+        assertThrows(IllegalArgumentException.class, () -> be.sigmoidBce(lt, bt, xt, lt, part, scale));
         Tensor both = be.alloc(D, 2 * B * J), left = both.cols(0, B * J), right = both.cols(B * J, B * J);
-        assertThrows(IllegalArgumentException.class, () -> be.sigmoidBce(both.cols(1, B * J), xt, loss, left, scale));
-        be.sigmoidBce(left, xt, loss, right, scale); // same storage, disjoint columns: fine
+        assertThrows(IllegalArgumentException.class, () -> be.sigmoidBce(both.cols(1, B * J), bt, xt, left, part, scale));
+        assertThrows(IllegalArgumentException.class, () -> be.sigmoidBce(lt, bt, xt, grad, be.alloc(Backend.LOSS_LANES, B), scale));
+        assertThrows(IllegalArgumentException.class, () -> be.sigmoidBce(lt, be.alloc(D - 1, 1), xt, grad, part, scale));
+        be.sigmoidBce(left, bt, xt, right, part, scale); // same storage, disjoint columns: fine
+    }
+
+    @Test
+    void laneSumsAddEachLanesRowsInRowOrder() {
+        // the GPU's order (lane k: rows k, k + 32, ... one after another), bit for bit: the loss sums
+        // of the CPU and the device differ only by their per-element losses
+        for (int rows : new int[] {1, 31, 32, 33, 100, 784}) {
+            float[] loss = r.uniform(rows, -1e3, 1e3);
+            for (int i = 0; i < rows; i += 7) loss[i] *= 1e5f; // large terms make the order visible
+            float[] want = new float[Backend.LOSS_LANES], got = new float[Backend.LOSS_LANES + 3];
+            for (int k = 0; k < Backend.LOSS_LANES; k++)
+                for (int q = k; q < rows; q += Backend.LOSS_LANES) want[k] += loss[q];
+            CpuBackend.laneSums(loss, rows, got, 3);
+            assertArrayEquals(want, Arrays.copyOfRange(got, 3, 3 + Backend.LOSS_LANES), "rows " + rows);
+        }
     }
 
     @Test
     void gaussianNll() {
-        int D = 11, B = 3, J = 2;
-        float[] m = r.uniform(D * B * J, -2, 2), x = r.uniform(D * B, 0, 1);
-        Tensor loss = be.alloc(D, B * J), grad = be.alloc(D, B * J);
-        be.gaussianNll(t(m, D, B * J), t(x, D, B), loss, grad, 0.25f);
-        double[] rl = new double[m.length], rg = new double[m.length];
-        for (int e = 0; e < m.length; e++) {
-            double d = m[e] - x[e % (D * B)];
+        int D = 41, B = 3, J = 2, n = D * B * J;
+        float[] m = r.uniform(n, -2, 2), bias = r.uniform(D, -1, 1), x = r.uniform(D * B, 0, 1);
+        Tensor grad = be.alloc(D, B * J), part = be.alloc(Backend.LOSS_LANES, B * J);
+        be.gaussianNll(t(m, D, B * J), t(bias, D, 1), t(x, D, B), grad, part, 0.25f);
+        double[] rl = new double[n], rg = new double[n];
+        for (int e = 0; e < n; e++) {
+            double d = (m[e] + bias[e % D]) - x[e % (D * B)];
             rl[e] = 0.5 * d * d + 0.5 * Math.log(2 * Math.PI);
             rg[e] = d * 0.25;
         }
-        Close.assertAllClose("nll", rl, host(loss), ATOL, RTOL);
+        Close.assertAllClose("nll lane sums", laneSums(rl, D, B * J), host(part), ATOL, RTOL);
         Close.assertAllClose("nll grad", rg, host(grad), ATOL, RTOL);
     }
 

@@ -740,13 +740,22 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void sigmoidBce(Tensor logits, Tensor x, Tensor loss, Tensor grad, float scale) {
-        launch(Kernel.SIGMOID_BCE, logits.size(), logits, x, loss, grad, x.size(), logits.size(), scale);
+    public void sigmoidBce(Tensor pre, Tensor bias, Tensor x, Tensor grad, Tensor partials, float scale) {
+        lossLaunch(Kernel.SIGMOID_BCE, pre, bias, x, grad, partials, scale);
     }
 
     @Override
-    public void gaussianNll(Tensor mean, Tensor x, Tensor loss, Tensor grad, float scale) {
-        launch(Kernel.GAUSSIAN_NLL, mean.size(), mean, x, loss, grad, x.size(), mean.size(), scale);
+    public void gaussianNll(Tensor pre, Tensor bias, Tensor x, Tensor grad, Tensor partials, float scale) {
+        lossLaunch(Kernel.GAUSSIAN_NLL, pre, bias, x, grad, partials, scale);
+    }
+
+    /** One thread per (lane, column): LOSS_LANES x cols threads, each over rows / LOSS_LANES rows. */
+    private void lossLaunch(Kernel k, Tensor pre, Tensor bias, Tensor x, Tensor grad, Tensor partials, float scale) {
+        if (x.cols == 0 || pre.cols % x.cols != 0 || pre.rows != x.rows || bias.size() != pre.rows
+                || grad.size() != pre.size() || partials.size() != (long) LOSS_LANES * pre.cols)
+            throw new IllegalArgumentException(k.symbol + ": pre " + pre.shape() + ", bias " + bias.shape() + ", x " + x.shape()
+                    + ", grad " + grad.shape() + ", partials " + partials.shape());
+        launch(k, partials.size(), pre, bias, x, grad, partials, pre.rows, x.cols, pre.cols, scale);
     }
 
     @Override

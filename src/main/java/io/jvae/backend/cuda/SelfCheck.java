@@ -129,12 +129,15 @@ public final class SelfCheck {
             gpu.biasActForward(gy, put(gpu, bias), Activation.TANH);
             String f = compare("bias_act_forward(tanh)", get(cpu, cy), get(gpu, gy), 1e-6, 2e-6);
             if (f != null) return f;
-            float[] l = uniform(r, ne, -20, 20), x = uniform(r, ne, 0, 1);
-            Tensor cl = cpu.alloc(ne, 1), cg = cpu.alloc(ne, 1), gl = gpu.alloc(ne, 1), gg = gpu.alloc(ne, 1);
-            cpu.sigmoidBce(put(cpu, l), put(cpu, x), cl, cg, 0.01f);
-            gpu.sigmoidBce(put(gpu, l), put(gpu, x), gl, gg, 0.01f);
-            if ((f = compare("sigmoid_bce loss", get(cpu, cl), get(gpu, gl), 1e-6, 2e-6)) != null) return f;
+            // the fused loss end: 100 rows (4 per lane and a partial round), 2 samples of 20 inputs
+            int lr = 100, lc = 40, xc = 20;
+            float[] l = uniform(r, lr * lc, -20, 20), lb = uniform(r, lr, -1, 1), x = uniform(r, lr * xc, 0, 1);
+            Tensor cg = cpu.alloc(lr, lc), cp = cpu.alloc(Backend.LOSS_LANES, lc), gg = gpu.alloc(lr, lc), gp = gpu.alloc(Backend.LOSS_LANES, lc);
+            cpu.sigmoidBce(put(cpu, l, lr, lc), put(cpu, lb), put(cpu, x, lr, xc), cg, cp, 0.01f);
+            gpu.sigmoidBce(put(gpu, l, lr, lc), put(gpu, lb), put(gpu, x, lr, xc), gg, gp, 0.01f);
             if ((f = compare("sigmoid_bce grad", get(cpu, cg), get(gpu, gg), 1e-7, 2e-6)) != null) return f;
+            // a lane sums 3-4 losses of up to 21: 2 ulp per term
+            if ((f = compare("sigmoid_bce loss sums", get(cpu, cp), get(gpu, gp), 1e-5, 1e-5)) != null) return f;
             // Philox normals: bit for bit
             Tensor ce = cpu.alloc(4096, 1), ge = gpu.alloc(4096, 1);
             cpu.normal(ce, 11, 5);

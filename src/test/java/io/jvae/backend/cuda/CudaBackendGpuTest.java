@@ -101,12 +101,14 @@ class CudaBackendGpuTest {
         gpu.reparamForward(put(gpu, mu, per, 1), put(gpu, lv, per, 1), ge, gz, 5, 77);
         assertArrayEquals(get(cpu, ce), get(gpu, ge), "Philox normals bit for bit");
         Close.assertAllClose("z", get(cpu, cz), get(gpu, gz), 1e-7f, 2e-6f);
-        float[] l = r.uniform(n, -30, 30), x = r.uniform(n, 0, 1);
-        Tensor cl = cpu.alloc(rows, cols), cg = cpu.alloc(rows, cols), gl = gpu.alloc(rows, cols), gg = gpu.alloc(rows, cols);
-        cpu.sigmoidBce(put(cpu, l, rows, cols), put(cpu, x, rows, cols), cl, cg, 0.01f);
-        gpu.sigmoidBce(put(gpu, l, rows, cols), put(gpu, x, rows, cols), gl, gg, 0.01f);
-        Close.assertAllClose("bce loss", get(cpu, cl), get(gpu, gl), 1e-6f, 2e-6f);
+        float[] l = r.uniform(n, -30, 30), lb = r.uniform(rows, -1, 1), x = r.uniform(n, 0, 1);
+        int lanes = Backend.LOSS_LANES;
+        Tensor cg = cpu.alloc(rows, cols), cs = cpu.alloc(lanes, cols), gg = gpu.alloc(rows, cols), gs = gpu.alloc(lanes, cols);
+        cpu.sigmoidBce(put(cpu, l, rows, cols), put(cpu, lb, rows, 1), put(cpu, x, rows, cols), cg, cs, 0.01f);
+        gpu.sigmoidBce(put(gpu, l, rows, cols), put(gpu, lb, rows, 1), put(gpu, x, rows, cols), gg, gs, 0.01f);
         Close.assertAllClose("bce grad", get(cpu, cg), get(gpu, gg), 1e-7f, 2e-6f);
+        // sums of positive losses in the same order: 2 ulp per term carries over to the sum
+        Close.assertAllClose("bce lane sums", get(cpu, cs), get(gpu, gs), 1e-6f, 4e-6f);
         float[] p = r.uniform(n, -1, 1), g = r.uniform(n, -1, 1);
         Tensor cp = put(cpu, p, n, 1), gp = put(gpu, p, n, 1);
         cpu.adamStep(cp, put(cpu, g, n, 1), cpu.alloc(n, 1), cpu.alloc(n, 1), null, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);

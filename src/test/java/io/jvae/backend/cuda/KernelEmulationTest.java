@@ -1,6 +1,7 @@
 package io.jvae.backend.cuda;
 
 import io.jvae.backend.Activation;
+import io.jvae.backend.Backend;
 import io.jvae.backend.CpuBackend;
 import io.jvae.backend.Indices;
 import io.jvae.backend.Tensor;
@@ -189,22 +190,27 @@ class KernelEmulationTest {
     void sigmoidBceAndGaussianNll() throws Exception {
         Rand r = new Rand(4);
         int J = 2;
-        for (int per : SIZES)
-            for (int[] s : shapes(per * J)) {
-                int n = per * J, rows = rowsFor(per);
-                float[] l = r.uniform(n, -30, 30), x = r.uniform(per, 0, 1);
+        // (rows, inputs): fewer rows than lanes, one row, lanes with 3 and 24 rows and a partial round
+        for (int[] shape : new int[][] {{1, 1}, {31, 1}, {8, 125}, {100, 7}, {784, 3}}) {
+            int rows = shape[0], xc = shape[1], cols = xc * J, n = rows * cols, lanes = Backend.LOSS_LANES * cols;
+            for (int[] s : shapes(lanes)) {
+                float[] l = r.uniform(n, -30, 30), bias = r.uniform(rows, -1, 1), x = r.uniform(rows * xc, 0, 1);
                 l[0] = 90f; // exp(-90) underflows in float: the stable form must still be exact
-                float scale = 1f / n;
-                Tensor loss = be.alloc(rows, n / rows), grad = be.alloc(rows, n / rows);
-                be.sigmoidBce(t(l, rows, n / rows), t(x, rows, per / rows), loss, grad, scale);
-                List<Object> o = emu.call(Kernel.SIGMOID_BCE, s[0], s[1], l, x, poison(n), poison(n), per, n, scale);
-                Close.assertAllClose("bce loss n=" + n, h(loss), f(o, 2), ATOL_TRANSC, TOL_TRANSC);
-                Close.assertAllClose("bce grad n=" + n, h(grad), f(o, 3), ATOL_TRANSC, TOL_TRANSC);
-                be.gaussianNll(t(l, rows, n / rows), t(x, rows, per / rows), loss, grad, scale);
-                o = emu.call(Kernel.GAUSSIAN_NLL, s[0], s[1], l, x, poison(n), poison(n), per, n, scale);
-                assertBits("nll loss n=" + n, h(loss), f(o, 2));
-                assertBits("nll grad n=" + n, h(grad), f(o, 3));
+                float scale = 1f / cols;
+                Tensor grad = be.alloc(rows, cols), part = be.alloc(Backend.LOSS_LANES, cols);
+                be.sigmoidBce(t(l, rows, cols), t(bias, rows, 1), t(x, rows, xc), grad, part, scale);
+                List<Object> o = emu.call(Kernel.SIGMOID_BCE, s[0], s[1], l, bias, x, poison(n), poison(lanes), rows, xc, cols, scale);
+                String name = " " + rows + "x" + cols + " grid " + s[0] + "x" + s[1];
+                Close.assertAllClose("bce grad" + name, h(grad), f(o, 3), ATOL_TRANSC, TOL_TRANSC);
+                // sums of positive terms in the same order: each term's relative error bounds the sum's
+                Close.assertAllClose("bce lane sums" + name, h(part), f(o, 4), ATOL_TRANSC, TOL_TRANSC);
+                // no transcendental: the same floats in the same order, bit for bit
+                be.gaussianNll(t(l, rows, cols), t(bias, rows, 1), t(x, rows, xc), grad, part, scale);
+                o = emu.call(Kernel.GAUSSIAN_NLL, s[0], s[1], l, bias, x, poison(n), poison(lanes), rows, xc, cols, scale);
+                assertBits("nll grad" + name, h(grad), f(o, 3));
+                assertBits("nll lane sums" + name, h(part), f(o, 4));
             }
+        }
     }
 
     @Test
