@@ -77,7 +77,19 @@ final class TrainCommand implements Callable<Integer> {
                     .progress(!noProgress && io.jvae.train.Progress.enabled()).cudaGraphs(graphs).overwrite(overwrite);
             LatentSnapshots snaps = snapshotEpochs == null ? null : new LatentSnapshots(snapshotEpochs, test, dir, out0);
             if (snaps != null) t.listener(snaps);
-            Trainer.Result r = t.run(resume);
+            Trainer.Result r;
+            try (StopSignals signals = StopSignals.install(System.err)) {
+                r = t.stopWhen(signals).run(resume);
+                if (r.interrupted() != null) {
+                    String where = r.stepInEpoch() > 0
+                            ? String.format(Locale.ROOT, "in epoch %d after %d of %d steps", r.epoch(), r.stepInEpoch(), r.stepsPerEpoch())
+                            : String.format(Locale.ROOT, "after epoch %d", r.epoch() - 1);
+                    out0.printf(Locale.ROOT, "interrupted by %s %s; the state is saved in %s: the same command with --resume "
+                            + "continues from there%n", r.interrupted(), where, t.stateFile());
+                    out0.flush();
+                    return signals.exitCode();
+                }
+            }
             if (snaps != null) snaps.combine();
             out0.printf(Locale.ROOT, "best test loss %.4f at epoch %d%s; model: %s%n", r.bestLoss(), r.bestEpoch(),
                     r.stoppedEarly() ? " (early stop)" : "", r.model());

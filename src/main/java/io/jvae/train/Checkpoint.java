@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,22 +26,69 @@ public final class Checkpoint {
 
     public static final String FORMAT = "jvae-1";
 
-    /** Where the training loop is: epochs completed, steps taken, early-stopping record. */
-    public record State(int epoch, long step, double bestLoss, int bestEpoch) {
+    /**
+     * Where the training loop is: epochs completed, steps taken, early-stopping record; and, for a
+     * run stopped inside an epoch (a signal), how far into that epoch it got: {@code stepInEpoch}
+     * steps of epoch {@code epoch + 1} done, their loss sums so far ({@code epochSums}: the chunks
+     * already added in double, {@code chunk}: the float32 chunk still on the backend, restored as
+     * it was so that the epoch's sums come out bit for bit) and its seconds of training so far.
+     */
+    public record State(int epoch, long step, double bestLoss, int bestEpoch, int stepInEpoch, double[] epochSums,
+                        float[] chunk, double seconds) {
+        public State(int epoch, long step, double bestLoss, int bestEpoch) {
+            this(epoch, step, bestLoss, bestEpoch, 0, null, null, 0);
+        }
+
+        /** Whether the state was saved inside an epoch (resume continues that epoch). */
+        public boolean midEpoch() {
+            return stepInEpoch > 0;
+        }
+
         String toJson() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("epoch", epoch);
             m.put("step", step);
             m.put("best_loss", bestLoss);
             m.put("best_epoch", bestEpoch);
+            if (midEpoch()) { // raw bits: the sums must come back exactly
+                m.put("step_in_epoch", stepInEpoch);
+                long[] sums = new long[epochSums.length];
+                for (int i = 0; i < sums.length; i++) sums[i] = Double.doubleToRawLongBits(epochSums[i]);
+                long[] ch = new long[chunk.length];
+                for (int i = 0; i < ch.length; i++) ch[i] = Float.floatToRawIntBits(chunk[i]);
+                m.put("epoch_sums_bits", sums);
+                m.put("chunk_bits", ch);
+                m.put("epoch_seconds", seconds);
+            }
             return Json.write(m);
         }
 
         static State fromJson(String s) {
             Map<String, Object> m = Json.parseObject(s);
             Object best = m.get("best_loss");
-            return new State((int) Json.getLong(m, "epoch"), Json.getLong(m, "step"),
-                    best == null ? Double.POSITIVE_INFINITY : Json.getDouble(m, "best_loss"), (int) Json.getLong(m, "best_epoch"));
+            int epoch = (int) Json.getLong(m, "epoch"), bestEpoch = (int) Json.getLong(m, "best_epoch");
+            long step = Json.getLong(m, "step");
+            double bl = best == null ? Double.POSITIVE_INFINITY : Json.getDouble(m, "best_loss");
+            if (!m.containsKey("step_in_epoch")) return new State(epoch, step, bl, bestEpoch);
+            int sie = (int) Json.getLong(m, "step_in_epoch");
+            if (sie <= 0) throw new InvalidInputException("JSON: 'step_in_epoch' must be > 0, got " + sie);
+            long[] sb = longs(m, "epoch_sums_bits", 3), cb = longs(m, "chunk_bits", 4);
+            double[] sums = new double[3];
+            for (int i = 0; i < 3; i++) sums[i] = Double.longBitsToDouble(sb[i]);
+            float[] ch = new float[4];
+            for (int i = 0; i < 4; i++) ch[i] = Float.intBitsToFloat((int) cb[i]);
+            return new State(epoch, step, bl, bestEpoch, sie, sums, ch, Json.getDouble(m, "epoch_seconds"));
+        }
+
+        private static long[] longs(Map<String, Object> m, String key, int n) {
+            if (!(m.get(key) instanceof List<?> l) || l.size() != n)
+                throw new InvalidInputException("JSON: '" + key + "' must be an array of " + n + " integers");
+            long[] out = new long[n];
+            for (int i = 0; i < n; i++) {
+                if (!(l.get(i) instanceof Long x)) throw new InvalidInputException("JSON: '" + key + "'[" + i + "] must be an integer");
+                out[i] = x;
+            }
+            return out;
         }
     }
 

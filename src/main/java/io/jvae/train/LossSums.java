@@ -56,6 +56,28 @@ final class LossSums {
         return landed.clone();
     }
 
+    /**
+     * Where the epoch's sums stand, for a state saved inside an epoch: the
+     * chunks flushed so far in double (waits for them) and the float32 chunk still on the backend
+     * (read, not flushed), so that {@link #restore} puts both back as they were.
+     */
+    Snapshot snapshot() {
+        double[] done = await();
+        float[] chunk = new float[4];
+        be.download(stats, chunk, 0);
+        return new Snapshot(done, chunk);
+    }
+
+    record Snapshot(double[] done, float[] chunk) {}
+
+    /** A resumed epoch: the sums and the open chunk as {@link #snapshot} saw them, `flushed` steps in landed chunks. */
+    void restore(double[] done, float[] chunk, int flushed) {
+        reset();
+        System.arraycopy(done, 0, landed, 0, landed.length);
+        landedSteps = flushedSteps = flushed;
+        be.upload(chunk, 0, stats);
+    }
+
     /** The sums landed so far (poll first). */
     double[] landed() {
         return landed.clone();

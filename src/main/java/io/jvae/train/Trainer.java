@@ -44,8 +44,12 @@ public final class Trainer {
         void epochEnd(int epoch, Vae vae, EpochMetrics metrics);
     }
 
+    /**
+     * What a run gave. interrupted: null, or why it stopped before its end (the stop request's
+     * reason, e.g. "SIGINT"); the state file then holds where it stopped and model is null.
+     */
     public record Result(Vae vae, List<EpochMetrics> history, int bestEpoch, double bestLoss, boolean stoppedEarly,
-                         Path model) {}
+                         Path model, String interrupted, int epoch, int stepInEpoch, int stepsPerEpoch) {}
 
     private final Backend be;
     private final ModelConfig mc;
@@ -57,6 +61,7 @@ public final class Trainer {
     private boolean cudaGraphs = true;
     private boolean overwrite;
     private Listener listener = (e, v, m) -> {};
+    private java.util.function.Supplier<String> stopRequest = () -> null;
 
     public Trainer(Backend be, ModelConfig mc, TrainConfig tc, Dataset train, Dataset test, Path out, PrintStream log) {
         this.be = be;
@@ -85,6 +90,16 @@ public final class Trainer {
     /** Whether CUDA training replays each step as a CUDA Graph (default) or launches call by call. */
     public Trainer cudaGraphs(boolean on) {
         this.cudaGraphs = on;
+        return this;
+    }
+
+    /**
+     * Asked after every step: a non-null answer (the reason, e.g. "SIGTERM") ends the run after that
+     * step with the state saved where it stopped (inside the epoch: --resume continues from that very
+     * step, bit for bit on the same backend), and run() returns with Result.interrupted set.
+     */
+    public Trainer stopWhen(java.util.function.Supplier<String> request) {
+        this.stopRequest = request;
         return this;
     }
 
@@ -126,6 +141,7 @@ public final class Trainer {
         float[] best = null;
         MetricsLog metrics = new MetricsLog(out);
         List<EpochMetrics> history = new ArrayList<>();
+        Checkpoint.State partial = null; // a state saved inside an epoch: that epoch continues
         if (resume) {
             if (!Files.isRegularFile(stateFile()))
                 throw new InvalidInputException("--resume: no " + stateFile() + " (nothing to resume; drop --resume to start)");
@@ -134,14 +150,19 @@ public final class Trainer {
                 throw new InvalidInputException("--resume: the run in " + out + " used other settings (" + r.train().toJson()
                         + "); only --epochs may change");
             startEpoch = r.state().epoch() + 1;
+            if (r.state().midEpoch()) partial = r.state();
             step = r.state().step();
             bestLoss = r.state().bestLoss();
             bestEpoch = r.state().bestEpoch();
             best = r.best();
             for (EpochMetrics m : MetricsLog.readLenient(metrics.csv)) if (m.epoch() < startEpoch) history.add(m);
             metrics.open(startEpoch - 1);
-            log.printf(Locale.ROOT, "resuming %s after epoch %d (step %d, best test loss %.4f at epoch %d)%n",
-                    out, startEpoch - 1, step, bestLoss, bestEpoch);
+            if (partial != null)
+                log.printf(Locale.ROOT, "resuming %s inside epoch %d after its step %d (step %d, best test loss %.4f at epoch %d)%n",
+                        out, startEpoch, partial.stepInEpoch(), step, bestLoss, bestEpoch);
+            else
+                log.printf(Locale.ROOT, "resuming %s after epoch %d (step %d, best test loss %.4f at epoch %d)%n",
+                        out, startEpoch - 1, step, bestLoss, bestEpoch);
             String now = Checkpoint.numerics(be);
             if (r.backend() != null && !r.backend().equals(now))
                 log.printf(Locale.ROOT, "resuming on %s; the run so far was on %s: it continues correctly, but not bit for bit%n", now, r.backend());
@@ -152,18 +173,24 @@ public final class Trainer {
 
         int n = train.n(), bmax = vae.maxBatch();
         int stepsPerEpoch = (n + bmax - 1) / bmax;
+        if (partial != null && partial.stepInEpoch() >= stepsPerEpoch)
+            throw new InvalidInputException(stateFile() + ": stopped after step " + partial.stepInEpoch() + " of an epoch of " + stepsPerEpoch + " steps");
         long noiseSeed = Seeds.derive(tc.seed(), Seeds.NOISE), binSeed = Seeds.derive(tc.seed(), Seeds.BINARIZE);
         long evalSeed = Seeds.derive(tc.seed(), Seeds.EVAL);
         boolean stopped = EarlyStopping.stops(startEpoch - 1, bestEpoch, tc.patience());
         TrainingSteps steps = new TrainingSteps(vae, opt, tc, dTrain.x, dTrain.oneHot, stats, noiseSeed, binSeed, cudaGraphs);
         try {
             for (int epoch = startEpoch; epoch <= tc.epochs() && !stopped; epoch++) {
-                long t0 = System.nanoTime();
+                int s0 = partial != null ? partial.stepInEpoch() : 0;
+                // t0 as if the epoch's earlier seconds (before an interruption) had just passed
+                long t0 = System.nanoTime() - (partial != null ? (long) (partial.seconds() * 1e9) : 0);
                 steps.epoch(Seeds.permutation(tc.seed(), epoch, n));
-                sums.reset();
+                if (partial != null) sums.restore(partial.epochSums(), partial.chunk(), s0 / CHECK_EVERY * CHECK_EVERY);
+                else sums.reset();
+                partial = null;
                 float beta = tc.beta();
                 try (Progress bar = Progress.start(String.format(Locale.ROOT, "epoch %d/%d", epoch, tc.epochs()), stepsPerEpoch, showProgress)) {
-                    for (int s = 0; s < stepsPerEpoch; s++) {
+                    for (int s = s0; s < stepsPerEpoch; s++) {
                         int start = s * bmax, b = Math.min(bmax, n - start);
                         beta = tc.betaAt(epoch - 1 + (double) s / stepsPerEpoch);
                         steps.step(step, start, b, beta);
@@ -172,6 +199,16 @@ public final class Trainer {
                             sums.flush(s + 1); // a readback that lands without the host waiting (on the CPU at once)
                             int landed = sums.poll();
                             if (landed > 0) report(bar, epoch, landed, stepsPerEpoch, sums.landed(), n, bmax, t0);
+                        }
+                        String why = s < stepsPerEpoch - 1 ? stopRequest.get() : null; // after the last step: at the epoch's end
+                        if (why != null) {
+                            LossSums.Snapshot snap = sums.snapshot();
+                            double[] run = snap.done();
+                            Losses sofar = Losses.of(run[0] + snap.chunk()[0], run[1] + snap.chunk()[1], (s + 1) * bmax);
+                            if (!sofar.finite()) throw diverged(epoch, s + 1, stepsPerEpoch, sofar); // a diverged state is never saved
+                            Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch - 1, step, bestLoss, bestEpoch,
+                                    s + 1, run, snap.chunk(), (System.nanoTime() - t0) / 1e9));
+                            return new Result(vae, history, bestEpoch, bestLoss, false, null, why, epoch, s + 1, stepsPerEpoch);
                         }
                     }
                     sums.flush(stepsPerEpoch);
@@ -194,11 +231,14 @@ public final class Trainer {
                     Checkpoint.saveModel(out.resolve("best.safetensors"), vae, Map.of("jvae.epoch", Integer.toString(epoch)));
                 }
                 Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch, step, bestLoss, bestEpoch));
+                String why = epoch < tc.epochs() ? stopRequest.get() : null;
                 log.printf(Locale.ROOT, "epoch %3d  train %.4f (rec %.4f kl %.4f)%s  test %.4f (rec %.4f kl %.4f)%s  %.1fs  %.0f samples/s%n",
                         epoch, trainLoss.loss(), trainLoss.recon(), trainLoss.kl(),
                         tc.objective() == TrainConfig.Objective.IWAE ? String.format(Locale.ROOT, " iwae(k=%d) %.4f", tc.samples(), hs[2] / n) : "",
                         testLoss.loss(), testLoss.recon(), testLoss.kl(), improved ? " *" : "  ", seconds, n / seconds);
                 listener.epochEnd(epoch, vae, m);
+                if (why != null && !EarlyStopping.stops(epoch, bestEpoch, tc.patience()))
+                    return new Result(vae, history, bestEpoch, bestLoss, false, null, why, epoch + 1, 0, stepsPerEpoch);
                 if (EarlyStopping.stops(epoch, bestEpoch, tc.patience())) {
                     stopped = true;
                     log.printf(Locale.ROOT, "early stop after epoch %d: no better test loss for %d epochs; restoring epoch %d (%.4f)%n",
@@ -212,7 +252,7 @@ public final class Trainer {
         Path model = out.resolve("model.safetensors");
         int lastEpoch = history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
         Checkpoint.saveModel(model, vae, Map.of("jvae.epoch", Integer.toString(tc.patience() > 0 ? bestEpoch : lastEpoch)));
-        return new Result(vae, history, bestEpoch, bestLoss, stopped, model);
+        return new Result(vae, history, bestEpoch, bestLoss, stopped, model, null, lastEpoch, 0, stepsPerEpoch);
     }
 
     /** Progress and the divergence check from the loss sums after `done` steps of an epoch. */

@@ -1,0 +1,142 @@
+package io.jvae.train;
+
+import io.jvae.backend.CpuBackend;
+import io.jvae.io.Safetensors;
+import io.jvae.model.Vae;
+import io.jvae.testing.Synthetic;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A run asked to stop (Trainer.stopWhen: what SIGINT/SIGTERM do in `jvae train`) saves its state
+ * where it is, inside an epoch too, and --resume continues from that very step: the parameters
+ * and every epoch's losses equal those of an uninterrupted run bit for bit (CPU). Then the same
+ * with real signals to a `jvae train` child process: exit 130 / 143, one line, resumable.
+ */
+class StopResumeTest {
+    @TempDir
+    Path tmp;
+
+    static TrainConfig tc() { // 600 examples at batch 10: 60 steps an epoch, three loss-sum chunks of 20
+        return new TrainConfig(3, 10, OptimizerKind.ADAM, 3e-3f, 0.9f, 0.999f, 0.9f, 1e-8f, 1f, 1, 0f, 1, 7, 0, true);
+    }
+
+    Trainer trainer(Path out) {
+        return new Trainer(new CpuBackend(), TrainerTest.MODEL, tc(), TrainerTest.TRAIN, TrainerTest.TEST, out,
+                new PrintStream(new ByteArrayOutputStream())).progress(false);
+    }
+
+    static Supplier<String> afterPolls(int n) {
+        int[] polls = {0};
+        return () -> ++polls[0] >= n ? "TEST" : null;
+    }
+
+    @Test
+    void stoppedInsideEpochsAndAtAnEpochsEndThenResumedEqualsUninterrupted() {
+        Trainer.Result straight = trainer(tmp.resolve("a")).run(false);
+        Path out = tmp.resolve("b");
+        // stops after steps 7 (inside the first loss chunk), 20 (on a chunk boundary), 33, then at
+        // the end of epoch 1 (the 27th poll: 26 steps, then the epoch's end), then 5 steps into epoch 3
+        // (59 polls after the steps of epoch 2 but its last, 1 at its end, 5 in epoch 3)
+        int[][] stops = {{7, 1, 7}, {13, 1, 20}, {13, 1, 33}, {27, 2, 0}, {65, 3, 5}};
+        boolean resume = false;
+        for (int[] s : stops) {
+            Trainer.Result r = trainer(out).stopWhen(afterPolls(s[0])).run(resume);
+            assertEquals("TEST", r.interrupted());
+            assertNull(r.model(), "no model.safetensors for an interrupted run");
+            assertEquals(s[1], r.epoch(), "epoch the run stopped in");
+            assertEquals(s[2], r.stepInEpoch(), "steps of that epoch done");
+            assertFalse(Files.exists(out.resolve("model.safetensors")));
+            resume = true;
+        }
+        Trainer.Result done = trainer(out).run(true);
+        assertNull(done.interrupted());
+        float[] a = TrainerTest.params(straight), b = TrainerTest.params(done);
+        assertArrayEquals(a, b, "parameters bit for bit after five stops and resumes");
+        List<EpochMetrics> ma = MetricsLog.read(tmp.resolve("a/metrics.csv")), mb = MetricsLog.read(out.resolve("metrics.csv"));
+        assertEquals(3, mb.size());
+        for (int e = 0; e < 3; e++) {
+            assertEquals(ma.get(e).train(), mb.get(e).train(), "train losses of epoch " + (e + 1) + " (the sums restored as they were)");
+            assertEquals(ma.get(e).test(), mb.get(e).test(), "test losses of epoch " + (e + 1));
+        }
+    }
+
+    // ---- real signals to a child `jvae train` ----
+
+    List<String> cmd(Path data, Path out, String... more) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> c = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-Xmx1g", "-cp",
+                System.getProperty("java.class.path"), "io.jvae.cli.Jvae", "train", "--data", data.toString(), "--out", out.toString(),
+                "--epochs", "8", "--batch", "20", "--hidden", "128", "--latent", "4", "--device", "cpu", "--no-progress"));
+        c.addAll(List.of(more));
+        return c;
+    }
+
+    record Ran(int code, String out) {}
+
+    Ran run(List<String> cmd, String signal, int count) throws Exception {
+        Path log = tmp.resolve("log-" + System.nanoTime() + ".txt");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (signal != null) {
+            // after the run's first epoch line: the handlers are in place and training runs
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (p.isAlive() && !Files.readString(log).contains("  train ") && System.nanoTime() < deadline) Thread.sleep(5);
+            for (int i = 0; i < count; i++) {
+                Process k = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start();
+                assertEquals(0, k.waitFor(), "kill -" + signal);
+            }
+        }
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+        return new Ran(p.exitValue(), Files.readString(log));
+    }
+
+    @Test
+    void sigintAndSigtermSaveTheStateExitWithTheirStatusAndResumeBitForBit() throws Exception {
+        Path data = tmp.resolve("data");
+        Files.createDirectories(data);
+        Synthetic.writeMnistLike(data, 3000, 300);
+        Ran straight = run(cmd(data, tmp.resolve("straight")), null, 0);
+        assertEquals(0, straight.code(), straight.out());
+
+        Path out = tmp.resolve("signalled");
+        Ran intr = run(cmd(data, out), "INT", 1);
+        assertEquals(130, intr.code(), intr.out());
+        assertTrue(intr.out().contains("interrupted by SIGINT"), intr.out());
+        assertTrue(intr.out().contains("the same command with --resume continues"), intr.out());
+        assertFalse(intr.out().contains("Exception"), intr.out());
+        Ran term = run(cmd(data, out, "--resume"), "TERM", 1);
+        assertEquals(143, term.code(), term.out());
+        assertTrue(term.out().contains("interrupted by SIGTERM"), term.out());
+        Ran rest = run(cmd(data, out, "--resume"), null, 0);
+        assertEquals(0, rest.code(), rest.out());
+
+        Safetensors.File a = Safetensors.read(tmp.resolve("straight/model.safetensors")), b = Safetensors.read(out.resolve("model.safetensors"));
+        for (String name : a.tensors().keySet())
+            assertArrayEquals(a.tensors().get(name).data(), b.tensors().get(name).data(), name + " bit for bit after SIGINT, SIGTERM and resumes");
+        List<EpochMetrics> ma = MetricsLog.read(tmp.resolve("straight/metrics.csv")), mb = MetricsLog.read(out.resolve("metrics.csv"));
+        assertEquals(ma.size(), mb.size());
+        for (int e = 0; e < ma.size(); e++) assertEquals(ma.get(e).train(), mb.get(e).train(), "train losses of epoch " + (e + 1));
+
+        // two signals: the second quits at once (status 130); the state on disk still loads
+        Path twice = tmp.resolve("twice");
+        Ran quit = run(cmd(data, twice), "INT", 2);
+        assertEquals(130, quit.code(), quit.out());
+        Path state = twice.resolve("state.safetensors");
+        assertTrue(Files.isRegularFile(state), quit.out());
+        Safetensors.File f = Safetensors.read(state);
+        Vae vae = new Vae(new CpuBackend(), Checkpoint.config(f, state));
+        Checkpoint.loadState(state, vae, new Optimizer(vae, TrainConfig.fromJson(f.metadata().get("jvae.train"))));
+        assertEquals(0, run(cmd(data, twice, "--resume"), null, 0).code());
+    }
+}
