@@ -27,6 +27,28 @@ public final class AtomicFiles {
         void write(FileChannel ch) throws IOException;
     }
 
+    /**
+     * A failed write as one line for the user: "writing FILE: CAUSE", the cause in words (a full
+     * disk, a file-size limit, a folder removed or not writable), for the CLI's exit 1.
+     */
+    public static java.io.UncheckedIOException failure(String doing, Path file, IOException e) {
+        return new java.io.UncheckedIOException(doing + " " + file + ": " + cause(file, e), e);
+    }
+
+    /** What went wrong, in words: java.nio's exceptions often carry only the path. */
+    public static String cause(Path file, IOException e) {
+        Path dir = file.toAbsolutePath().getParent();
+        if (e instanceof java.nio.file.NoSuchFileException)
+            return dir != null && !Files.isDirectory(dir) ? "the folder " + dir + " is gone" : "no such file or directory";
+        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) return f.getReason();
+        // the innermost message: a wrapper's (ImageIO's "I/O error writing PNG file!") hides the system's ("File too large")
+        String m = null;
+        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause())
+            if (t.getMessage() != null && !t.getMessage().isBlank()) m = t.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m;
+    }
+
     /** Replaces target with what body writes (creating the directory if needed). */
     public static void write(Path target, Body body) throws IOException {
         try (Pending p = prepare(target, body)) {

@@ -9,7 +9,6 @@ import io.jvae.model.Params;
 import io.jvae.model.Vae;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -151,7 +150,7 @@ public final class Checkpoint {
         try {
             Safetensors.write(path, modelTensors(params, flat), m);
         } catch (IOException e) {
-            throw new UncheckedIOException("writing " + path + ": " + e.getMessage(), e);
+            throw io.jvae.io.AtomicFiles.failure("writing", path, e);
         }
     }
 
@@ -206,7 +205,7 @@ public final class Checkpoint {
         try {
             Safetensors.write(path, t, meta);
         } catch (IOException e) {
-            throw new UncheckedIOException("writing " + path + ": " + e.getMessage(), e);
+            throw io.jvae.io.AtomicFiles.failure("writing", path, e);
         }
     }
 

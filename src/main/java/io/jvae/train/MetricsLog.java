@@ -6,7 +6,6 @@ import io.jvae.io.Json;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,7 +47,7 @@ public final class MetricsLog {
             pc.commit();
             pj.commit();
         } catch (IOException e) {
-            throw new UncheckedIOException("rewriting " + csv + " and " + jsonl.getFileName() + ": " + e.getMessage(), e);
+            throw io.jvae.io.AtomicFiles.failure("rewriting " + jsonl.getFileName() + " and", csv, e);
         }
     }
 
@@ -69,7 +68,7 @@ public final class MetricsLog {
         try {
             Files.writeString(p, s, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
         } catch (IOException e) {
-            throw new UncheckedIOException("writing " + p + ": " + e.getMessage(), e);
+            throw io.jvae.io.AtomicFiles.failure("writing", p, e);
         }
     }
 

@@ -83,7 +83,7 @@ public final class ImageGrid {
                 }
             });
         } catch (IOException e) {
-            throw new InvalidInputException("cannot write " + file + ": " + e.getMessage());
+            throw io.jvae.io.AtomicFiles.failure("writing", file, e);
         }
     }
 
