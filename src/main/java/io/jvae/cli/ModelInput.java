@@ -47,10 +47,33 @@ final class ModelInput {
     }
 
     static void writeCsv(Path file, String text) {
+        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         try {
-            Files.writeString(file, text);
+            io.jvae.io.AtomicFiles.write(file, ch -> {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) ch.write(b);
+            });
         } catch (java.io.IOException e) {
-            throw new InvalidInputException("cannot write " + file + ": " + e.getMessage());
+            throw io.jvae.io.AtomicFiles.failure("writing", file, e);
         }
+    }
+
+    /**
+     * n rows of d values (row j at data[j*d ..]) as FILE.npy (float32, shape [n, d]) and FILE.csv
+     * (a header of `prefix0, prefix1, ...`, 7 significant digits): what numpy and a spreadsheet read.
+     */
+    static void writeRows(Path dir, String name, float[] data, int n, int d, String prefix) {
+        io.jvae.io.NpyWriter.write(dir.resolve(name + ".npy"), data, n, d);
+        StringBuilder csv = new StringBuilder();
+        for (int c = 0; c < d; c++) csv.append(c == 0 ? "" : ",").append(prefix).append(c);
+        csv.append('\n');
+        for (int j = 0; j < n; j++) {
+            for (int c = 0; c < d; c++) {
+                if (c > 0) csv.append(',');
+                csv.append(String.format(java.util.Locale.ROOT, "%.7g", data[j * d + c]));
+            }
+            csv.append('\n');
+        }
+        writeCsv(dir.resolve(name + ".csv"), csv.toString());
     }
 }

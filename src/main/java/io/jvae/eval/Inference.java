@@ -52,16 +52,26 @@ public final class Inference {
 
     /** Latent means (L, n) of x (D, n). */
     public float[] encodeMu(float[] x, int n, int[] labels) {
+        return encode(x, n, labels, false)[0];
+    }
+
+    /** The posterior q(z|x) = N(mu, exp(lv)) of x (D, n): {mu (L, n), lv (L, n)}. */
+    public float[][] encode(float[] x, int n, int[] labels) {
+        return encode(x, n, labels, true);
+    }
+
+    private float[][] encode(float[] x, int n, int[] labels, boolean logVar) {
         requireLabels(labels, n);
         int lat = vae.cfg.latent();
-        float[] out = new float[lat * n];
+        float[] mu = new float[lat * n], lv = logVar ? new float[lat * n] : null;
         for (int s = 0; s < n; s += batch) {
             int b = Math.min(batch, n - s);
             load(x, s, b, labels);
             vae.encode();
-            be.download(vae.mu(), out, s * lat);
+            be.download(vae.mu(), mu, s * lat);
+            if (logVar) be.download(vae.logVar(), lv, s * lat);
         }
-        return out;
+        return new float[][] {mu, lv};
     }
 
     private void load(float[] x, int s, int b, int[] labels) {

@@ -28,6 +28,7 @@ public final class ImageGrid {
         int cell = side * scale, gap = 2;
         int left = rowLabels == null ? 4 : 16 + labelWidth(rowLabels), top = (title == null ? 4 : 30) + (colLabels == null ? 0 : 18);
         int w = left + cols * (cell + gap) + 4, h = top + rows * (cell + gap) + 4;
+        if (title != null) w = Math.max(w, 12 + textWidth(TITLE_FONT, List.of(title))); // a narrow grid does not cut its title
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
@@ -35,7 +36,7 @@ public final class ImageGrid {
         g.fillRect(0, 0, w, h);
         g.setColor(Color.BLACK);
         if (title != null) {
-            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
+            g.setFont(TITLE_FONT);
             g.drawString(title, 6, 21);
         }
         g.setFont(LABEL_FONT);
@@ -63,12 +64,17 @@ public final class ImageGrid {
         return img;
     }
 
-    private static final Font LABEL_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 13);
+    private static final Font LABEL_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 13), TITLE_FONT = new Font(Font.SANS_SERIF, Font.BOLD, 16);
 
     /** Pixel width of the widest row label in the label font. */
     static int labelWidth(List<String> labels) {
+        return textWidth(LABEL_FONT, labels);
+    }
+
+    /** Pixel width of the widest of the strings in a font. */
+    static int textWidth(Font font, List<String> labels) {
         Graphics2D g = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
-        java.awt.FontMetrics fm = g.getFontMetrics(LABEL_FONT);
+        java.awt.FontMetrics fm = g.getFontMetrics(font);
         int w = 0;
         for (String l : labels) w = Math.max(w, fm.stringWidth(l));
         g.dispose();
@@ -100,6 +106,12 @@ public final class ImageGrid {
         float[][][] g = new float[rows][][];
         for (int r = 0; r < rows; r++) g[r] = java.util.Arrays.copyOfRange(all, r * perRow, (r + 1) * perRow);
         return g;
+    }
+
+    /** Whether d pixels make a square image. */
+    public static boolean isSquare(int d) {
+        int s = (int) Math.round(Math.sqrt(d));
+        return d > 0 && s * s == d;
     }
 
     /** Side of a square image of d pixels, or an error. */

@@ -1,0 +1,96 @@
+package io.jvae.cli;
+
+import io.jvae.InvalidInputException;
+import io.jvae.backend.Backend;
+import io.jvae.data.Dataset;
+import io.jvae.data.Mnist;
+import io.jvae.eval.Inference;
+import io.jvae.model.Vae;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "encode", mixinStandardHelpOptions = true,
+        description = "The latent codes of a data set: each example's posterior mean and log-variance (the embedding a "
+                + "downstream model uses). --out z.npy: float32 [n, 2L], the L means then the L log-variances; --out z.csv: "
+                + "columns mu0.., logvar0.. and the label when there is one.")
+final class EncodeCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", description = "checkpoint (.safetensors)")
+    Path checkpoint;
+
+    @Option(names = "--out", required = true, description = "the file to write: .npy or .csv")
+    Path out;
+
+    @Option(names = "--data", description = "MNIST directory (default: cache, fetched if missing)")
+    Path data;
+
+    @Option(names = "--split", defaultValue = "test", description = "test or train. Default: ${DEFAULT-VALUE}")
+    String split;
+
+    @Option(names = "--limit", description = "only the first N examples")
+    Integer limit;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N. Default: ${DEFAULT-VALUE}")
+    String device;
+
+    @Override
+    public Integer call() {
+        String name = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase(Locale.ROOT);
+        boolean npy = name.endsWith(".npy");
+        InvalidInputException.require(npy || name.endsWith(".csv"), "--out must end in .npy or .csv, got %s", out);
+        Mnist.Splits m = Mnist.resolveAndLoad(data, System.err);
+        Dataset ds = switch (split) {
+            case "test" -> m.test();
+            case "train" -> m.train();
+            default -> throw new InvalidInputException("--split must be test or train, got " + split);
+        };
+        if (limit != null) {
+            InvalidInputException.require(limit > 0, "--limit must be > 0, got %d", limit);
+            ds = ds.head(limit);
+        }
+        try (Backend be = Devices.open(device, System.err)) {
+            Vae vae = ModelInput.load(checkpoint, be, ds);
+            int lat = vae.cfg.latent(), n = ds.n();
+            float[][] q = new Inference(vae, Math.min(n, 1024)).encode(ds.x(), n, vae.cfg.conditional() ? ds.labels() : null);
+            float[] rows = new float[2 * lat * n]; // per example: mu_0..mu_{L-1}, lv_0..lv_{L-1}
+            for (int j = 0; j < n; j++) {
+                System.arraycopy(q[0], j * lat, rows, 2 * lat * j, lat);
+                System.arraycopy(q[1], j * lat, rows, 2 * lat * j + lat, lat);
+            }
+            Path dir = out.toAbsolutePath().getParent();
+            try {
+                java.nio.file.Files.createDirectories(dir);
+            } catch (java.io.IOException e) {
+                throw io.jvae.io.AtomicFiles.failure("creating", dir, e);
+            }
+            if (npy) {
+                io.jvae.io.NpyWriter.write(out, rows, n, 2 * lat);
+            } else {
+                StringBuilder csv = new StringBuilder();
+                for (int l = 0; l < lat; l++) csv.append(l == 0 ? "" : ",").append("mu").append(l);
+                for (int l = 0; l < lat; l++) csv.append(",logvar").append(l);
+                if (ds.labels() != null) csv.append(",label");
+                csv.append('\n');
+                for (int j = 0; j < n; j++) {
+                    for (int c = 0; c < 2 * lat; c++) {
+                        if (c > 0) csv.append(',');
+                        csv.append(String.format(Locale.ROOT, "%.7g", rows[2 * lat * j + c]));
+                    }
+                    if (ds.labels() != null) csv.append(',').append(ds.labels()[j]);
+                    csv.append('\n');
+                }
+                ModelInput.writeCsv(out, csv.toString());
+            }
+            spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s: %d examples x (%d means, %d log-variances)%n", out, n, lat, lat);
+        }
+        return Jvae.OK;
+    }
+}

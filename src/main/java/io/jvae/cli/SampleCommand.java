@@ -1,0 +1,75 @@
+package io.jvae.cli;
+
+import io.jvae.InvalidInputException;
+import io.jvae.backend.Backend;
+import io.jvae.backend.Philox;
+import io.jvae.eval.Inference;
+import io.jvae.model.Vae;
+import io.jvae.train.Checkpoint;
+import io.jvae.viz.ImageGrid;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "sample", mixinStandardHelpOptions = true,
+        description = "New examples from the prior: z ~ N(0, t^2 I) decoded to the decoder's mean. Writes samples.npy "
+                + "([n, D] float32), samples.csv, z.npy, and samples.png when the examples are square images.")
+final class SampleCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", description = "checkpoint (.safetensors)")
+    Path checkpoint;
+
+    @Option(names = "--n", defaultValue = "64", description = "how many samples. Default: ${DEFAULT-VALUE}")
+    int n;
+
+    @Option(names = "--temperature", defaultValue = "1", description = "t: the prior's standard deviation is scaled by t (< 1: "
+            + "more typical samples). Default: ${DEFAULT-VALUE}")
+    float temperature;
+
+    @Option(names = "--label", description = "CVAE: the class to condition every sample on")
+    Integer label;
+
+    @Option(names = "--seed", defaultValue = "1", description = "seed of z (Philox, the same numbers on every device). Default: ${DEFAULT-VALUE}")
+    long seed;
+
+    @Mixin
+    ModelInput in = new ModelInput();
+
+    @Override
+    public Integer call() {
+        InvalidInputException.require(n >= 1 && n <= 100_000, "--n must be in [1, 100000], got %d", n);
+        InvalidInputException.require(Float.isFinite(temperature) && temperature > 0, "--temperature must be > 0, got %s", temperature);
+        try (Backend be = in.backend()) {
+            Vae vae = Checkpoint.loadModel(checkpoint, be);
+            int lat = vae.cfg.latent(), d = vae.cfg.inputDim();
+            int[] labels = Labels.forAll(vae, label, n);
+            float[] z = new float[lat * n];
+            Philox.normals(seed, 0, z, 0, z.length);
+            for (int i = 0; i < z.length; i++) z[i] *= temperature;
+            float[] x = new Inference(vae, Math.min(n, 1024)).decode(z, n, labels);
+            in.file("samples.npy"); // creates --out
+            ModelInput.writeRows(in.out, "samples", x, n, d, "x");
+            io.jvae.io.NpyWriter.write(in.file("z.npy"), z, n, lat);
+            String wrote = in.file("samples.npy") + ", " + in.file("samples.csv") + ", " + in.file("z.npy");
+            if (ImageGrid.isSquare(d)) {
+                int perRow = (int) Math.ceil(Math.sqrt(n)), rows = (n + perRow - 1) / perRow;
+                float[] padded = java.util.Arrays.copyOf(x, rows * perRow * d); // blank cells after the last sample
+                Path png = in.file("samples.png");
+                ImageGrid.write(ImageGrid.render(ImageGrid.rows(padded, d, rows, perRow), ImageGrid.side(d), 2,
+                        String.format(Locale.ROOT, "%d samples from the prior, temperature %s%s", n, temperature,
+                                label == null ? "" : ", label " + label), null, null), png);
+                wrote += ", " + png;
+            }
+            spec.commandLine().getOut().println("wrote " + wrote);
+        }
+        return Jvae.OK;
+    }
+}
