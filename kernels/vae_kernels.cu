@@ -175,6 +175,14 @@ __global__ void kl_forward(const float* __restrict__ mu, const float* __restrict
 // The per-element loss is never stored: the pass reads pre and x and writes grad, against the
 // bias pass + loss/grad pass + loss-sum pass (7 passes over D x cols floats) it replaces.
 #define LOSS_LANES 32
+// At small batches a column's 32 lanes are few threads (32 x B x J: 4,096 at B = 128), each walking
+// D / 32 rows: unrolling by 4 keeps four rows' loads in flight per thread. The adds still happen in
+// row order, so the result does not change (the emulation ignores it).
+#ifndef JVAE_EMULATE
+#define UNROLL4 _Pragma("unroll 4")
+#else
+#define UNROLL4
+#endif
 
 // CpuBackend.sigmoidBce: l = pre + bias[row]; x (rows, xcols) repeated over the cols / xcols samples:
 // loss = max(l,0) - l x + log1p(exp(-|l|)); grad = (sigmoid(l) - x) scale. One exp per element.
@@ -183,7 +191,7 @@ __global__ void sigmoid_bce(const float* __restrict__ pre, const float* __restri
     GRID_STRIDE(e, LOSS_LANES * cols) {
         unsigned c = e / LOSS_LANES, base = c * (unsigned)rows, xbase = (c % (unsigned)xcols) * (unsigned)rows;
         float s = 0.0f;
-        for (unsigned r = e % LOSS_LANES; r < (unsigned)rows; r += LOSS_LANES) {
+        UNROLL4 for (unsigned r = e % LOSS_LANES; r < (unsigned)rows; r += LOSS_LANES) {
             float l = pre[base + r] + bias[r], t = x[xbase + r];
             float ex = expf(-fabsf(l));
             s += fmaxf(l, 0.0f) - l * t + log1pf(ex);
@@ -201,10 +209,30 @@ __global__ void gaussian_nll(const float* __restrict__ pre, const float* __restr
     GRID_STRIDE(e, LOSS_LANES * cols) {
         unsigned c = e / LOSS_LANES, base = c * (unsigned)rows, xbase = (c % (unsigned)xcols) * (unsigned)rows;
         float s = 0.0f;
-        for (unsigned r = e % LOSS_LANES; r < (unsigned)rows; r += LOSS_LANES) {
+        UNROLL4 for (unsigned r = e % LOSS_LANES; r < (unsigned)rows; r += LOSS_LANES) {
             float d = (pre[base + r] + bias[r]) - x[xbase + r];
             s += 0.5f * d * d + 0.9189385332046727f;
             grad[base + r] = d * scale;
+        }
+        partial[e] = s;
+    }
+}
+
+// CpuBackend.gaussianNll with a learned log-variance s (per row): m = pre + bias[row], d = m - x,
+// loss = 0.5 d^2 e^-s + 0.5 s + 0.5 ln(2 pi); grad = d e^-s scale; dlv = 0.5 (1 - d^2 e^-s) scale per element
+// (a gemv sums dlv over the columns into the gradient of s); lanes and partials as sigmoid_bce
+__global__ void gaussian_nll_var(const float* __restrict__ pre, const float* __restrict__ bias, const float* __restrict__ x,
+                                 const float* __restrict__ logvar, float* __restrict__ grad, float* __restrict__ dlv,
+                                 float* __restrict__ partial, int rows, int xcols, int cols, float scale) {
+    GRID_STRIDE(e, LOSS_LANES * cols) {
+        unsigned c = e / LOSS_LANES, base = c * (unsigned)rows, xbase = (c % (unsigned)xcols) * (unsigned)rows;
+        float s = 0.0f;
+        UNROLL4 for (unsigned r = e % LOSS_LANES; r < (unsigned)rows; r += LOSS_LANES) {
+            float d = (pre[base + r] + bias[r]) - x[xbase + r], lv = logvar[r];
+            float iv = expf(-lv), q = d * d * iv;
+            s += 0.5f * q + 0.5f * lv + 0.9189385332046727f;
+            grad[base + r] = d * iv * scale;
+            dlv[base + r] = 0.5f * (1.0f - q) * scale;
         }
         partial[e] = s;
     }

@@ -55,6 +55,7 @@ static std::map<std::string, Launcher> kernels() {
     k["kl_forward"] = [](unsigned g, unsigned b, Args& a) { a.count(4); launch(g, b, kl_forward, a.f(0), a.f(1), a.f(2), a.I(3)); };
     k["sigmoid_bce"] = [](unsigned g, unsigned b, Args& a) { a.count(9); launch(g, b, sigmoid_bce, a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.I(5), a.I(6), a.I(7), a.F(8)); };
     k["gaussian_nll"] = [](unsigned g, unsigned b, Args& a) { a.count(9); launch(g, b, gaussian_nll, a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.I(5), a.I(6), a.I(7), a.F(8)); };
+    k["gaussian_nll_var"] = [](unsigned g, unsigned b, Args& a) { a.count(11); launch(g, b, gaussian_nll_var, a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.f(5), a.f(6), a.I(7), a.I(8), a.I(9), a.F(10)); };
     k["adam_step"] = [](unsigned g, unsigned b, Args& a) { a.count(13); launch(g, b, adam_step, a.f(0), a.f(1), a.f(2), a.f(3), a.I(4), a.F(5), a.F(6), a.F(7), a.F(8), a.F(9), a.F(10), a.f(11), a.f(12)); };
     k["rmsprop_step"] = [](unsigned g, unsigned b, Args& a) { a.count(8); launch(g, b, rmsprop_step, a.f(0), a.f(1), a.f(2), a.I(3), a.F(4), a.F(5), a.F(6), a.f(7)); };
     k["axpy"] = [](unsigned g, unsigned b, Args& a) { a.count(4); launch(g, b, axpy, a.f(0), a.f(1), a.I(2), a.F(3)); };

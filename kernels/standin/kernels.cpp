@@ -89,7 +89,7 @@ Twin twin(const char* name, void (*)(A...)) {
 const std::vector<Twin>& twins() {
     static const std::vector<Twin> all = {
         TWIN(bias_act_forward), TWIN(act_backward), TWIN(reparam_forward), TWIN(reparam_kl_backward),
-        TWIN(kl_forward), TWIN(sigmoid_bce), TWIN(gaussian_nll), TWIN(adam_step), TWIN(rmsprop_step),
+        TWIN(kl_forward), TWIN(sigmoid_bce), TWIN(gaussian_nll), TWIN(gaussian_nll_var), TWIN(adam_step), TWIN(rmsprop_step),
         TWIN(axpy), TWIN(gather_columns), TWIN(binarize), TWIN(normal_fill), TWIN(log_prior_ratio),
         TWIN(iwae_weights), TWIN(scale_columns), TWIN(add_scaled_columns),
     };

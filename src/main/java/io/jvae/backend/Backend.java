@@ -208,6 +208,14 @@ public interface Backend extends AutoCloseable {
     void gaussianNll(Tensor pre, Tensor bias, Tensor x, Tensor grad, Tensor partials, float scale);
 
     /**
+     * The Gaussian with a learned log-variance s (D, 1) per feature: m = pre + bias[row],
+     * loss = 0.5 (m - x)^2 e^-s + 0.5 s + 0.5 ln(2 pi) (summed into partials as sigmoidBce),
+     * grad = (m - x) e^-s * scale, and dlv (D, n) = 0.5 (1 - (m - x)^2 e^-s) * scale per element, whose
+     * row sums are the gradient of s. Kernel: gaussian_nll_var.
+     */
+    void gaussianNllVar(Tensor pre, Tensor bias, Tensor x, Tensor logvar, Tensor grad, Tensor dlv, Tensor partials, float scale);
+
+    /**
      * Adam (Kingma and Ba 2015) in PyTorch's form over flat buffers, on g' = g + decay p (L2 weight
      * decay, fused: decay is 2 l2 on the weights and 0 on the biases; null: g' = g; g is not changed):
      * m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2; p -= lr m / bc1 / (sqrt(v / bc2) + eps),

@@ -402,7 +402,7 @@ public final class CpuBackend implements Backend {
         float[] pa = arr(pre), ba = arr(bias), xa = arr(x), ga = arr(grad), sa = arr(partials);
         int po = off(pre), bo = off(bias), xo = off(x), go = off(grad), so = off(partials), rows = pre.rows, xCols = x.cols;
         Parallel.forRange(pre.cols, colGrain(rows), (c0, c1) -> {
-            float[] l = new float[rows], loss = new float[rows]; // one column's logits and losses, in cache
+            float[] l = scratch(0, rows), loss = scratch(1, rows); // one column's logits and losses, in cache
             for (int c = c0; c < c1; c++) {
                 int pe = po + c * rows, xe = xo + (c % xCols) * rows, ge = go + c * rows;
                 for (int r = 0; r < rows; r++) l[r] = pa[pe + r] + ba[bo + r];
@@ -411,6 +411,15 @@ public final class CpuBackend implements Backend {
                 laneSums(loss, rows, sa, so + c * LOSS_LANES);
             }
         });
+    }
+
+    /** Per-thread column scratch of the loss ops (two slots), grown when a longer column comes: no allocation per step. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    private static float[] scratch(int slot, int n) {
+        float[][] s = SCRATCH.get();
+        if (s[slot].length < n) s[slot] = new float[n];
+        return s[slot];
     }
 
     /**
@@ -446,13 +455,39 @@ public final class CpuBackend implements Backend {
         float[] pa = arr(pre), ba = arr(bias), xa = arr(x), ga = arr(grad), sa = arr(partials);
         int po = off(pre), bo = off(bias), xo = off(x), go = off(grad), so = off(partials), rows = pre.rows, xCols = x.cols;
         Parallel.forRange(pre.cols, colGrain(rows), (c0, c1) -> {
-            float[] loss = new float[rows];
+            float[] loss = scratch(1, rows);
             for (int c = c0; c < c1; c++) {
                 int pe = po + c * rows, xe = xo + (c % xCols) * rows, ge = go + c * rows;
                 for (int r = 0; r < rows; r++) {
                     float d = (pa[pe + r] + ba[bo + r]) - xa[xe + r];
                     loss[r] = 0.5f * d * d + HALF_LOG_2PI;
                     ga[ge + r] = d * scale;
+                }
+                laneSums(loss, rows, sa, so + c * LOSS_LANES);
+            }
+        });
+    }
+
+    @Override
+    public void gaussianNllVar(Tensor pre, Tensor bias, Tensor x, Tensor logvar, Tensor grad, Tensor dlv, Tensor partials, float scale) {
+        checkLoss("gaussianNllVar", pre, bias, x, grad, partials);
+        if (logvar.size() != pre.rows || dlv.size() != pre.size())
+            throw new IllegalArgumentException("gaussianNllVar: logvar " + logvar.shape() + ", dlv " + dlv.shape() + " for " + pre.shape());
+        if (overlaps(dlv, grad) || overlaps(dlv, pre) || overlaps(dlv, x) || overlaps(dlv, logvar) || overlaps(grad, logvar))
+            throw new IllegalArgumentException("gaussianNllVar: outputs overlap");
+        float[] pa = arr(pre), ba = arr(bias), xa = arr(x), va = arr(logvar), ga = arr(grad), da = arr(dlv), sa = arr(partials);
+        int po = off(pre), bo = off(bias), xo = off(x), vo = off(logvar), go = off(grad), dO = off(dlv), so = off(partials);
+        int rows = pre.rows, xCols = x.cols;
+        Parallel.forRange(pre.cols, colGrain(rows), (c0, c1) -> {
+            float[] loss = scratch(1, rows);
+            for (int c = c0; c < c1; c++) {
+                int pe = po + c * rows, xe = xo + (c % xCols) * rows, ge = go + c * rows, de = dO + c * rows;
+                for (int r = 0; r < rows; r++) {
+                    float d = (pa[pe + r] + ba[bo + r]) - xa[xe + r], lv = va[vo + r];
+                    float iv = (float) Math.exp(-lv), q = d * d * iv;
+                    loss[r] = 0.5f * q + 0.5f * lv + HALF_LOG_2PI;
+                    ga[ge + r] = d * iv * scale;
+                    da[de + r] = 0.5f * (1f - q) * scale;
                 }
                 laneSums(loss, rows, sa, so + c * LOSS_LANES);
             }

@@ -144,6 +144,7 @@ public final class ProfilingBackend implements Backend {
     @Override public void klForward(Tensor mu, Tensor lv, Tensor kl) { long t = t0(); be.klForward(mu, lv, kl); end(Phase.ELEMENTWISE, "klForward", t); }
     @Override public void sigmoidBce(Tensor l, Tensor b, Tensor x, Tensor grad, Tensor p, float scale) { long t = t0(); be.sigmoidBce(l, b, x, grad, p, scale); end(Phase.ELEMENTWISE, "sigmoidBce", t); }
     @Override public void gaussianNll(Tensor m, Tensor b, Tensor x, Tensor grad, Tensor p, float scale) { long t = t0(); be.gaussianNll(m, b, x, grad, p, scale); end(Phase.ELEMENTWISE, "gaussianNll", t); }
+    @Override public void gaussianNllVar(Tensor m, Tensor b, Tensor x, Tensor lv, Tensor grad, Tensor dlv, Tensor p, float scale) { long t = t0(); be.gaussianNllVar(m, b, x, lv, grad, dlv, p, scale); end(Phase.ELEMENTWISE, "gaussianNllVar", t); }
 
     @Override
     public void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, Tensor decay, float lr, float b1, float b2, float eps, float bc1, float bc2) {

@@ -87,12 +87,8 @@ final class ExperimentCommand implements Runnable {
             // a run folder without a state file never finished an epoch: it starts over, as before
             r = new Trainer(be, mc, tc, train, test, dir, quiet).progress(false).overwrite(!resume).run(resume);
         }
-        try {
-            Files.writeString(done, String.format(Locale.ROOT, "{\"best_test_loss\":%.6f,\"best_epoch\":%d,\"epochs\":%d,\"early_stop\":%b}%n",
-                    r.bestLoss(), r.bestEpoch(), r.history().size(), r.stoppedEarly()));
-        } catch (IOException e) {
-            throw new InvalidInputException("cannot write " + done + ": " + e.getMessage());
-        }
+        ModelInput.writeCsv(done, String.format(Locale.ROOT, "{\"best_test_loss\":%.6f,\"best_epoch\":%d,\"epochs\":%d,\"early_stop\":%b}%n",
+                r.bestLoss(), r.bestEpoch(), r.history().size(), r.stoppedEarly())); // whole or not at all; a failure is one line, exit 1
         return r.history();
     }
 

@@ -15,7 +15,8 @@ import java.util.function.Supplier;
  * second one ends the process at once with 128 + the signal's number (the state of the last epoch
  * is intact: checkpoints are replaced atomically). The JVM's own handlers come back on close.
  * Uses sun.misc.Signal (module jdk.unsupported, in every JDK); where a signal cannot be caught
- * (-Xrs) it keeps its default, which ends the JVM as before.
+ * (-Xrs) it keeps its default, which ends the JVM as before, and a signal the process was started
+ * ignoring (SIGINT of a background job) stays ignored, as the shell meant.
  */
 final class StopSignals implements Supplier<String>, AutoCloseable {
     private final AtomicReference<Signal> got = new AtomicReference<>();
@@ -24,12 +25,20 @@ final class StopSignals implements Supplier<String>, AutoCloseable {
     private StopSignals() {}
 
     static StopSignals install(PrintStream err) {
+        return install(err, code -> Runtime.getRuntime().halt(code));
+    }
+
+    /** With the action of a second signal given (tests: record it instead of ending the JVM). */
+    static StopSignals install(PrintStream err, java.util.function.IntConsumer halt) {
         StopSignals s = new StopSignals();
         for (String name : new String[] {"INT", "TERM"}) {
             Signal sig = new Signal(name);
             try {
                 s.previous.put(sig, Signal.handle(sig, caught -> {
-                    if (!s.got.compareAndSet(null, caught)) Runtime.getRuntime().halt(128 + caught.getNumber());
+                    if (!s.got.compareAndSet(null, caught)) {
+                        halt.accept(128 + caught.getNumber());
+                        return;
+                    }
                     err.println("jvae: SIG" + caught.getName() + ": stopping after this step and saving the state "
                             + "(a second signal quits at once, losing the running epoch)");
                     err.flush();

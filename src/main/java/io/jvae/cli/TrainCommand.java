@@ -89,6 +89,9 @@ final class TrainCommand implements Callable<Integer> {
                     out0.flush();
                     return signals.exitCode();
                 }
+                if (signals.get() != null)
+                    out0.printf("%s came during the last epoch's evaluation or checkpoint: the run finished before the stop took effect%n",
+                            signals.get());
             }
             if (snaps != null) snaps.combine();
             out0.printf(Locale.ROOT, "best test loss %.4f at epoch %d%s; model: %s%n", r.bestLoss(), r.bestEpoch(),

@@ -46,6 +46,11 @@ public final class Vae {
     private Tensor lse;               // IWAE: (B) log (1/K) sum_k w_k per input
     private Tensor ones;              // (max(D, B*J, L*B, h, LOSS_LANES), 1) all ones, for row/column sums
     private Tensor zeroBias;          // (D, 1) zeros: output activation without a bias
+    private final Tensor outLogvar, dOutLogvar; // (D, 1) the learned log-variance of a gaussian-learned decoder and its gradient, else null
+    private Tensor dlvEl;             // (D, B*J) gaussian-learned: per-element gradient of the log-variance, summed by a gemv
+
+    /** The parameter entry of the learned log-variance (gaussian-learned decoder). */
+    public static final String LOGVAR = "decoder.out.logvar";
     private int b;                    // inputs in the current batch
 
     public Vae(Backend be, ModelConfig cfg) {
@@ -76,7 +81,11 @@ public final class Vae {
         }
         specs.add(new Spec("decoder.out", inD, in, pb.add("decoder.out.weight", inD, Dense.sum(in), true),
                 pb.add("decoder.out.bias", inD, 1, false)));
+        // the learned per-feature log-variance of a Gaussian decoder: last, so the other entries' layout and init do not change
+        Params.Entry lvEntry = cfg.likelihood() == Likelihood.GAUSSIAN_LEARNED ? pb.add(LOGVAR, inD, 1, false) : null;
         this.params = pb.build(be);
+        this.outLogvar = lvEntry == null ? null : params.value(lvEntry);
+        this.dOutLogvar = lvEntry == null ? null : params.grad(lvEntry);
         List<Dense> layers = new ArrayList<>();
         for (Spec s : specs) layers.add(new Dense(s.name, s.out, s.parts, s.w, s.b, params));
         int ne = cfg.encoderHidden().size(), nd = cfg.decoderHidden().size();
@@ -98,10 +107,12 @@ public final class Vae {
         float[] host = new float[params.total];
         long counter = 0;
         for (Params.Entry e : params.entries) {
-            int fanIn = e.weight() ? e.cols() : weightOf(e).cols();
-            int fanOut = e.weight() ? e.rows() : weightOf(e).rows();
+            boolean logvar = e.name().equals(LOGVAR); // starts at 0: unit variance
+            int fanIn = e.weight() ? e.cols() : logvar ? 1 : weightOf(e).cols();
+            int fanOut = e.weight() ? e.rows() : logvar ? 1 : weightOf(e).rows();
             double bound;
-            if (cfg.init() == Init.TORCH) bound = 1.0 / Math.sqrt(fanIn);
+            if (logvar) bound = 0.0;
+            else if (cfg.init() == Init.TORCH) bound = 1.0 / Math.sqrt(fanIn);
             else bound = e.weight() ? Math.sqrt(6.0 / (fanIn + fanOut)) : 0.0;
             Philox.uniforms(seed, counter, host, (int) e.offset(), e.size());
             counter += e.size();
@@ -179,6 +190,7 @@ public final class Vae {
         logits = ws(inD, bj);
         dLogits = ws(inD, bj);
         partials = ws(Backend.LOSS_LANES, bj);
+        dlvEl = outLogvar == null ? null : ws(inD, bj);
         recCol = ws(bj, 1);
         prior = ws(latL, bj);
         dCol = ws(bj, 1);
@@ -200,6 +212,7 @@ public final class Vae {
         double b = maxBatch, bj = (double) maxBatch * samples, d = cfg.inputDim(), l = cfg.latent(), c = cfg.classes();
         double f = d * b + c * b + c * bj + 5 * l * b + b + 4 * l * bj + 2 * d * bj + Backend.LOSS_LANES * bj + 3 * bj + b + Math.max(Math.max(Math.max(d, bj), l * b), Backend.LOSS_LANES) + d;
         f += 2 * d * b + 3 * b; // the batch compressed for the first layer on the CPU (SparseColumns)
+        if (cfg.likelihood() == Likelihood.GAUSSIAN_LEARNED) f += d * bj; // dlvEl
         for (int h : cfg.encoderHidden()) f += 2.0 * h * b;
         for (int h : cfg.decoderHidden()) f += 2.0 * h * bj;
         return f;
@@ -219,7 +232,7 @@ public final class Vae {
             p += (double) in * h + h;
             in = h;
         }
-        return p + (double) in * cfg.inputDim() + cfg.inputDim();
+        return p + (double) in * cfg.inputDim() + cfg.inputDim() + (cfg.likelihood() == Likelihood.GAUSSIAN_LEARNED ? cfg.inputDim() : 0);
     }
 
     public int maxBatch() {
@@ -329,8 +342,11 @@ public final class Vae {
         decodeHidden(zIn, labels);
         out.linear(be, hiddenOut(zIn, labels), null, logits.firstCols(bj));
         Tensor pre = logits.firstCols(bj), xb = x.firstCols(b), g = dLogits.firstCols(bj), p = partials.firstCols(bj);
-        if (cfg.likelihood() == Likelihood.BERNOULLI) be.sigmoidBce(pre, out.b, xb, g, p, scale);
-        else be.gaussianNll(pre, out.b, xb, g, p, scale);
+        switch (cfg.likelihood()) {
+            case BERNOULLI -> be.sigmoidBce(pre, out.b, xb, g, p, scale);
+            case GAUSSIAN -> be.gaussianNll(pre, out.b, xb, g, p, scale);
+            case GAUSSIAN_LEARNED -> be.gaussianNllVar(pre, out.b, xb, outLogvar, g, dlvEl.firstCols(bj), p, scale);
+        }
         be.gemv(true, Backend.LOSS_LANES, bj, 1f, p, Backend.LOSS_LANES, ones, 0f, recCol.view(0, bj, 1));
     }
 
@@ -361,6 +377,7 @@ public final class Vae {
     /** dLogits -> ... -> dz (L, b*J), decoder gradients written. */
     private void decoderBackward() {
         int bj = b * samples;
+        if (dOutLogvar != null) be.gemv(false, inD, bj, 1f, dlvEl.firstCols(bj), inD, ones, 0f, dOutLogvar);
         Tensor[] dzIn = cls > 0 ? new Tensor[] {dz.firstCols(bj), null} : new Tensor[] {dz.firstCols(bj)};
         Tensor[] zIn = cls > 0 ? new Tensor[] {z.firstCols(bj), yRep.firstCols(bj)} : new Tensor[] {z.firstCols(bj)};
         Tensor dy = dLogits.firstCols(bj);
@@ -442,6 +459,7 @@ public final class Vae {
         int bj = b * samples;
         iwaeForward(seed, offset, stats);
         be.scaleColumns(dLogits.firstCols(bj), wIw.view(0, bj, 1), 1f / b);
+        if (dlvEl != null) be.scaleColumns(dlvEl.firstCols(bj), wIw.view(0, bj, 1), 1f / b);
         decoderBackward();
         be.addScaledColumns(dz.firstCols(bj), z.firstCols(bj), wIw.view(0, bj, 1), 1f / b);
         // beta = 0: no analytic KL gradient (the prior and posterior enter through a); kl is still written for reporting

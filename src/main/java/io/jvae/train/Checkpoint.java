@@ -199,7 +199,9 @@ public final class Checkpoint {
         if (best != null) t.put("best.flat", new Safetensors.Entry(new long[] {best.length}, best));
         Map<String, String> meta = meta(vae.cfg);
         meta.put("jvae.train", tc.toJson());
-        meta.put("jvae.state", st.toJson());
+        // a state saved inside an epoch goes under another key: jvae versions that cannot continue an epoch refuse it
+        // ("not a training state file") instead of resuming it as if the epoch had ended
+        meta.put(st.midEpoch() ? "jvae.partial_state" : "jvae.state", st.toJson());
         meta.put("jvae.optimizer_steps", Long.toString(opt.t));
         meta.put("jvae.backend", numerics(vae.be));
         try {
@@ -227,7 +229,8 @@ public final class Checkpoint {
         ModelConfig cfg = config(f, path);
         if (!cfg.equals(vae.cfg))
             throw new InvalidInputException(path + ": state of another model (" + cfg.summary() + "), this run is " + vae.cfg.summary());
-        String tj = f.metadata().get("jvae.train"), sj = f.metadata().get("jvae.state"), os = f.metadata().get("jvae.optimizer_steps");
+        String tj = f.metadata().get("jvae.train"), os = f.metadata().get("jvae.optimizer_steps");
+        String sj = f.metadata().getOrDefault("jvae.state", f.metadata().get("jvae.partial_state"));
         if (tj == null || sj == null || os == null) throw new InvalidInputException(path + ": not a training state file (no jvae.train/jvae.state)");
         vae.be.upload(flatFrom(f, vae.params, path), 0, vae.params.values);
         Safetensors.Entry m = f.require("optimizer.m", path), v = f.require("optimizer.v", path);

@@ -175,6 +175,9 @@ public final class Trainer {
         int stepsPerEpoch = (n + bmax - 1) / bmax;
         if (partial != null && partial.stepInEpoch() >= stepsPerEpoch)
             throw new InvalidInputException(stateFile() + ": stopped after step " + partial.stepInEpoch() + " of an epoch of " + stepsPerEpoch + " steps");
+        if (partial != null && startEpoch > tc.epochs()) // the loop would not run: the partial epoch's steps would end up in the model
+            throw new InvalidInputException(String.format(Locale.ROOT, "--resume: the run stopped inside epoch %d; --epochs must be at least %d, got %d",
+                    startEpoch, startEpoch, tc.epochs()));
         long noiseSeed = Seeds.derive(tc.seed(), Seeds.NOISE), binSeed = Seeds.derive(tc.seed(), Seeds.BINARIZE);
         long evalSeed = Seeds.derive(tc.seed(), Seeds.EVAL);
         boolean stopped = EarlyStopping.stops(startEpoch - 1, bestEpoch, tc.patience());
@@ -206,6 +209,9 @@ public final class Trainer {
                             double[] run = snap.done();
                             Losses sofar = Losses.of(run[0] + snap.chunk()[0], run[1] + snap.chunk()[1], (s + 1) * bmax);
                             if (!sofar.finite()) throw diverged(epoch, s + 1, stepsPerEpoch, sofar); // a diverged state is never saved
+                            if (tc.objective() == TrainConfig.Objective.IWAE && !Double.isFinite(run[2] + snap.chunk()[2]))
+                                throw diverged(epoch, s + 1, stepsPerEpoch, new Losses((run[2] + snap.chunk()[2]) / ((s + 1) * bmax), sofar.recon(), sofar.kl()));
+                            requireFolder(); // the state alone in a re-created folder would be a run without its metrics
                             Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch - 1, step, bestLoss, bestEpoch,
                                     s + 1, run, snap.chunk(), (System.nanoTime() - t0) / 1e9));
                             return new Result(vae, history, bestEpoch, bestLoss, false, null, why, epoch, s + 1, stepsPerEpoch);
@@ -231,12 +237,13 @@ public final class Trainer {
                     Checkpoint.saveModel(out.resolve("best.safetensors"), vae, Map.of("jvae.epoch", Integer.toString(epoch)));
                 }
                 Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch, step, bestLoss, bestEpoch));
-                String why = epoch < tc.epochs() ? stopRequest.get() : null;
+
                 log.printf(Locale.ROOT, "epoch %3d  train %.4f (rec %.4f kl %.4f)%s  test %.4f (rec %.4f kl %.4f)%s  %.1fs  %.0f samples/s%n",
                         epoch, trainLoss.loss(), trainLoss.recon(), trainLoss.kl(),
                         tc.objective() == TrainConfig.Objective.IWAE ? String.format(Locale.ROOT, " iwae(k=%d) %.4f", tc.samples(), hs[2] / n) : "",
                         testLoss.loss(), testLoss.recon(), testLoss.kl(), improved ? " *" : "  ", seconds, n / seconds);
                 listener.epochEnd(epoch, vae, m);
+                String why = epoch < tc.epochs() ? stopRequest.get() : null; // after the listener: its figures are part of the epoch
                 if (why != null && !EarlyStopping.stops(epoch, bestEpoch, tc.patience()))
                     return new Result(vae, history, bestEpoch, bestLoss, false, null, why, epoch + 1, 0, stepsPerEpoch);
                 if (EarlyStopping.stops(epoch, bestEpoch, tc.patience())) {
@@ -287,6 +294,12 @@ public final class Trainer {
         }
         throw new InvalidInputException(String.format(Locale.ROOT, "%s holds a %s run (%d epoch%s): --resume continues it, --overwrite starts over",
                 out, finished ? "finished" : "partial", epochs, epochs == 1 ? "" : "s"));
+    }
+
+    /** The run folder removed while the run was going: the write would re-create it half empty; one line instead. */
+    private void requireFolder() {
+        if (!Files.isDirectory(out))
+            throw io.jvae.io.AtomicFiles.failure("writing", stateFile(), new java.nio.file.NoSuchFileException(out.toString()));
     }
 
     private void prepareOutDir() {

@@ -76,6 +76,17 @@ class GradCheckTest {
         check(new Case("iwae K=4 cvae gaussian", Likelihood.GAUSSIAN, 3, 4, 1f, Activation.ELU), true);
     }
 
+    /** The learned log-variance starts at 0, where e^s and e^-s agree: the check moves it into [-1, 1] first. */
+    @Test
+    void gaussianWithLearnedVariance() {
+        check(new Case("gaussian-learned J=2", Likelihood.GAUSSIAN_LEARNED, 0, 2, 1f, Activation.TANH));
+    }
+
+    @Test
+    void iwaeConditionalGaussianWithLearnedVariance() {
+        check(new Case("iwae K=3 cvae gaussian-learned", Likelihood.GAUSSIAN_LEARNED, 3, 3, 1f, Activation.ELU), true);
+    }
+
     void check(Case c) {
         check(c, false);
     }
@@ -88,6 +99,8 @@ class GradCheckTest {
         vae.initParams(11);
         vae.workspace(B, c.samples());
         Rand r = new Rand(5);
+        for (Params.Entry e : vae.params.entries)
+            if (e.name().equals(Vae.LOGVAR)) be.upload(r.uniform(e.size(), -1, 1), 0, vae.params.value(e));
         Tensor data = be.alloc(D, B);
         float[] x = r.uniform(D * B, 0.05, 0.95);
         if (c.sparse()) for (int i = 0; i < x.length; i++) if (i % 3 != 1) x[i] = 0f;

@@ -749,6 +749,15 @@ public final class CudaBackend implements Backend {
         lossLaunch(Kernel.GAUSSIAN_NLL, pre, bias, x, grad, partials, scale);
     }
 
+    @Override
+    public void gaussianNllVar(Tensor pre, Tensor bias, Tensor x, Tensor logvar, Tensor grad, Tensor dlv, Tensor partials, float scale) {
+        if (x.cols == 0 || pre.cols % x.cols != 0 || pre.rows != x.rows || bias.size() != pre.rows || logvar.size() != pre.rows
+                || grad.size() != pre.size() || dlv.size() != pre.size() || partials.size() != (long) LOSS_LANES * pre.cols)
+            throw new IllegalArgumentException("gaussian_nll_var: pre " + pre.shape() + ", logvar " + logvar.shape() + ", dlv " + dlv.shape()
+                    + ", partials " + partials.shape());
+        launch(Kernel.GAUSSIAN_NLL_VAR, partials.size(), pre, bias, x, logvar, grad, dlv, partials, pre.rows, x.cols, pre.cols, scale);
+    }
+
     /** One thread per (lane, column): LOSS_LANES x cols threads, each over rows / LOSS_LANES rows. */
     private void lossLaunch(Kernel k, Tensor pre, Tensor bias, Tensor x, Tensor grad, Tensor partials, float scale) {
         if (x.cols == 0 || pre.cols % x.cols != 0 || pre.rows != x.rows || bias.size() != pre.rows

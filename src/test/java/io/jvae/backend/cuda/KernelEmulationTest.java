@@ -209,6 +209,15 @@ class KernelEmulationTest {
                 o = emu.call(Kernel.GAUSSIAN_NLL, s[0], s[1], l, bias, x, poison(n), poison(lanes), rows, xc, cols, scale);
                 assertBits("nll grad" + name, h(grad), f(o, 3));
                 assertBits("nll lane sums" + name, h(part), f(o, 4));
+                // the learned log-variance: one expf per element, the rest as above
+                float[] lv = r.uniform(rows, -3, 3);
+                Tensor dlv = be.alloc(rows, cols);
+                be.gaussianNllVar(t(l, rows, cols), t(bias, rows, 1), t(x, rows, xc), t(lv, rows, 1), grad, dlv, part, scale);
+                o = emu.call(Kernel.GAUSSIAN_NLL_VAR, s[0], s[1], l, bias, x, lv, poison(n), poison(n), poison(lanes), rows, xc, cols, scale);
+                Close.assertAllClose("nll-var grad" + name, h(grad), f(o, 4), ATOL_TRANSC, TOL_TRANSC);
+                Close.assertAllClose("nll-var dlv" + name, h(dlv), f(o, 5), ATOL_TRANSC, TOL_TRANSC);
+                // lane sums of terms of both signs (0.5 s may be negative): relative to the sum of |terms|, ~1e-6 x rows/32
+                Close.assertAllClose("nll-var lane sums" + name, h(part), f(o, 6), 2e-4f, TOL_TRANSC);
             }
         }
     }
