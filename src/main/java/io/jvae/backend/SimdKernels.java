@@ -20,6 +20,23 @@ final class SimdKernels {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
+    // ---- the approximations: one source of each ----
+    // exp(), log1p() and tanh() below are the readable definitions, tested for accuracy against
+    // Math; the kernels (expOfScaledAbs, bceFromExp, tanhFromExp) write the same arithmetic out
+    // in their loops because C2 boxes FloatVector arguments of helpers called from big loops (see
+    // sigmoidBce). Both read their coefficients from these constants, and SimdKernelsTest checks the
+    // loops against the definitions bit for bit: a change here changes both, or a test fails.
+
+    /** exp: log2(e), ln 2 in two parts (Cephes), and e^r's polynomial, highest degree first. */
+    static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = 2.12194440e-4f;
+    static final float EXP_C0 = 1.9875691500e-4f, EXP_C1 = 1.3981999507e-3f, EXP_C2 = 8.3334519073e-3f,
+            EXP_C3 = 4.1665795894e-2f, EXP_C4 = 1.6666665459e-1f, EXP_C5 = 5.0000001201e-1f;
+    /** log1p: the odd series of 2 atanh(s), 1/13 ... 1/3, highest degree first. */
+    static final float LOG1P_C0 = 1f / 13, LOG1P_C1 = 1f / 11, LOG1P_C2 = 1f / 9, LOG1P_C3 = 1f / 7, LOG1P_C4 = 1f / 5, LOG1P_C5 = 1f / 3;
+    /** tanh: Cephes tanhf's minimax polynomial P(x^2) for |x| < TANH_SMALL, highest degree first. */
+    static final float TANH_C0 = -5.70498872745e-3f, TANH_C1 = 2.06390887954e-2f, TANH_C2 = -5.37397155531e-2f,
+            TANH_C3 = 1.33314422036e-1f, TANH_C4 = -3.33332819422e-1f;
+
     /** Lower clamp of exp's argument (see {@link #exp}). */
     static final float EXP_MIN = -40f;
 
@@ -53,14 +70,14 @@ final class SimdKernels {
     static FloatVector exp(FloatVector x) {
         FloatVector xc = x.max(EXP_MIN);
         // k = round(x log2 e) by the 1.5 * 2^23 trick: y's low mantissa bits are k (see the class doc)
-        FloatVector y = xc.mul(1.44269504088896341f).add(ROUNDER);
+        FloatVector y = xc.mul(LOG2E).add(ROUNDER);
         FloatVector kf = y.sub(ROUNDER);
-        FloatVector r = xc.sub(kf.mul(0.693359375f)).add(kf.mul(2.12194440e-4f)); // x - k ln2, ln2 in two parts
-        FloatVector p = r.mul(1.9875691500e-4f).add(1.3981999507e-3f);
-        p = p.mul(r).add(8.3334519073e-3f);
-        p = p.mul(r).add(4.1665795894e-2f);
-        p = p.mul(r).add(1.6666665459e-1f);
-        p = p.mul(r).add(5.0000001201e-1f);
+        FloatVector r = xc.sub(kf.mul(LN2_HI)).add(kf.mul(LN2_LO)); // x - k ln2, ln2 in two parts
+        FloatVector p = r.mul(EXP_C0).add(EXP_C1);
+        p = p.mul(r).add(EXP_C2);
+        p = p.mul(r).add(EXP_C3);
+        p = p.mul(r).add(EXP_C4);
+        p = p.mul(r).add(EXP_C5);
         p = p.mul(r.mul(r)).add(r).add(1f);
         return p.mul(twoToThe(y));
     }
@@ -72,11 +89,11 @@ final class SimdKernels {
      */
     static FloatVector log1p(FloatVector u) {
         FloatVector s = u.div(u.add(2f)), s2 = s.mul(s);
-        FloatVector q = s2.mul(1f / 13).add(1f / 11);
-        q = q.mul(s2).add(1f / 9);
-        q = q.mul(s2).add(1f / 7);
-        q = q.mul(s2).add(1f / 5);
-        q = q.mul(s2).add(1f / 3);
+        FloatVector q = s2.mul(LOG1P_C0).add(LOG1P_C1);
+        q = q.mul(s2).add(LOG1P_C2);
+        q = q.mul(s2).add(LOG1P_C3);
+        q = q.mul(s2).add(LOG1P_C4);
+        q = q.mul(s2).add(LOG1P_C5);
         q = q.mul(s2).add(1f);
         return q.mul(s).mul(2f);
     }
@@ -108,12 +125,12 @@ final class SimdKernels {
      */
     static int expOfScaledAbs(float[] src, int o, float f, float[] dst, int d, int n) {
         FloatVector factor = FloatVector.broadcast(S, f), expMin = FloatVector.broadcast(S, EXP_MIN);
-        FloatVector log2e = FloatVector.broadcast(S, 1.44269504088896341f), rounder = FloatVector.broadcast(S, ROUNDER);
-        FloatVector ln2Hi = FloatVector.broadcast(S, 0.693359375f), ln2Lo = FloatVector.broadcast(S, 2.12194440e-4f);
+        FloatVector log2e = FloatVector.broadcast(S, LOG2E), rounder = FloatVector.broadcast(S, ROUNDER);
+        FloatVector ln2Hi = FloatVector.broadcast(S, LN2_HI), ln2Lo = FloatVector.broadcast(S, LN2_LO);
         FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector e0 = FloatVector.broadcast(S, 1.9875691500e-4f), e1 = FloatVector.broadcast(S, 1.3981999507e-3f);
-        FloatVector e2 = FloatVector.broadcast(S, 8.3334519073e-3f), e3 = FloatVector.broadcast(S, 4.1665795894e-2f);
-        FloatVector e4 = FloatVector.broadcast(S, 1.6666665459e-1f), e5 = FloatVector.broadcast(S, 5.0000001201e-1f);
+        FloatVector e0 = FloatVector.broadcast(S, EXP_C0), e1 = FloatVector.broadcast(S, EXP_C1);
+        FloatVector e2 = FloatVector.broadcast(S, EXP_C2), e3 = FloatVector.broadcast(S, EXP_C3);
+        FloatVector e4 = FloatVector.broadcast(S, EXP_C4), e5 = FloatVector.broadcast(S, EXP_C5);
         int i = 0;
         for (int up = S.loopBound(n); i < up; i += S.length()) {
             FloatVector xc = FloatVector.fromArray(S, src, o + i).abs().mul(factor).max(expMin);
@@ -136,9 +153,9 @@ final class SimdKernels {
     static void bceFromExp(float[] l, int lo, float[] x, int xo, float[] loss, int so, float[] g, int go, int n, float scale) {
         FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S), two = FloatVector.broadcast(S, 2f);
         FloatVector sc = FloatVector.broadcast(S, scale);
-        FloatVector l13 = FloatVector.broadcast(S, 1f / 13), l11 = FloatVector.broadcast(S, 1f / 11);
-        FloatVector l9 = FloatVector.broadcast(S, 1f / 9), l7 = FloatVector.broadcast(S, 1f / 7);
-        FloatVector l5 = FloatVector.broadcast(S, 1f / 5), l3 = FloatVector.broadcast(S, 1f / 3);
+        FloatVector l13 = FloatVector.broadcast(S, LOG1P_C0), l11 = FloatVector.broadcast(S, LOG1P_C1);
+        FloatVector l9 = FloatVector.broadcast(S, LOG1P_C2), l7 = FloatVector.broadcast(S, LOG1P_C3);
+        FloatVector l5 = FloatVector.broadcast(S, LOG1P_C4), l3 = FloatVector.broadcast(S, LOG1P_C5);
         for (int i = 0; i < n; i += S.length()) {
             FloatVector lv = FloatVector.fromArray(S, l, lo + i), t = FloatVector.fromArray(S, x, xo + i);
             FloatVector ex = FloatVector.fromArray(S, g, go + i);
@@ -168,10 +185,10 @@ final class SimdKernels {
      */
     static FloatVector tanh(FloatVector x) {
         FloatVector a = x.abs(), z = a.mul(a);
-        FloatVector p = z.mul(-5.70498872745e-3f).add(2.06390887954e-2f);
-        p = p.mul(z).add(-5.37397155531e-2f);
-        p = p.mul(z).add(1.33314422036e-1f);
-        p = p.mul(z).add(-3.33332819422e-1f);
+        FloatVector p = z.mul(TANH_C0).add(TANH_C1);
+        p = p.mul(z).add(TANH_C2);
+        p = p.mul(z).add(TANH_C3);
+        p = p.mul(z).add(TANH_C4);
         FloatVector small = p.mul(z).mul(a).add(a);
         FloatVector e = exp(a.mul(-2f));
         FloatVector large = FloatVector.broadcast(x.species(), 1f).sub(e).div(e.add(1f));
@@ -210,9 +227,9 @@ final class SimdKernels {
     /** y = tanh(y) over [0, n) (whole vectors), with e = e^(-2|y|) from expOfScaledAbs: tanh()'s arithmetic. */
     static void tanhFromExp(float[] y, int o, float[] e, int n) {
         FloatVector one = FloatVector.broadcast(S, 1f), small4 = FloatVector.broadcast(S, TANH_SMALL);
-        FloatVector p0 = FloatVector.broadcast(S, -5.70498872745e-3f), p1 = FloatVector.broadcast(S, 2.06390887954e-2f);
-        FloatVector p2 = FloatVector.broadcast(S, -5.37397155531e-2f), p3 = FloatVector.broadcast(S, 1.33314422036e-1f);
-        FloatVector p4 = FloatVector.broadcast(S, -3.33332819422e-1f);
+        FloatVector p0 = FloatVector.broadcast(S, TANH_C0), p1 = FloatVector.broadcast(S, TANH_C1);
+        FloatVector p2 = FloatVector.broadcast(S, TANH_C2), p3 = FloatVector.broadcast(S, TANH_C3);
+        FloatVector p4 = FloatVector.broadcast(S, TANH_C4);
         for (int i = 0; i < n; i += S.length()) {
             FloatVector x = FloatVector.fromArray(S, y, o + i), ev = FloatVector.fromArray(S, e, i);
             FloatVector a = x.abs(), z = a.mul(a);
