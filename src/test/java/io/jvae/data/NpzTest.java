@@ -139,6 +139,9 @@ class NpzTest {
         int ex = cd(shortInflate, 2);
         put32(shortInflate, ex + 24, Npz.u32(shortInflate, ex + 24) + 1); // one byte more than the stream holds
         assertEquals("d.npz['x']: deflated data ends after 152 of 153 bytes (truncated or corrupt)", fails(shortInflate));
+        byte[] longInflate = deflated.clone();
+        put32(longInflate, ex + 24, Npz.u32(longInflate, ex + 24) - 1); // one byte less than the stream holds
+        assertEquals("d.npz['x']: deflated data holds more than the 151 bytes its header declares", fails(longInflate));
         assertEquals("d.npz: an archive with no .npy arrays in it", fails(DataBytes.zip(Map.of("a.txt", new byte[3]), false)));
     }
 
