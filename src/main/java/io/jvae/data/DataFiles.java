@@ -49,7 +49,7 @@ public final class DataFiles {
         return t;
     }
 
-    /** Labels and where each came from. */
+    /** Labels and where each came from ("y.txt line 4, column 1 (1-based)"). */
     public record Labeled(int[] labels, java.util.function.IntFunction<String> at) {}
 
     /**
@@ -130,7 +130,7 @@ public final class DataFiles {
                     int k = i;
                     y[i] = ClassLabels.of(d.value(i), name, () -> "element " + k + " (0-based)");
                 }
-                return new Labeled(y, i -> "element " + i + " (0-based)");
+                return new Labeled(y, i -> name + " element " + i + " (0-based)");
             }
             case NPY -> {
                 Npy.Array a = Npy.parse(b, name);
@@ -152,7 +152,7 @@ public final class DataFiles {
                     int k = i;
                     y[i] = ClassLabels.of(t.x()[i], name, () -> t.at().at(k, 0));
                 }
-                return new Labeled(y, i -> t.at().at(i, 0));
+                return new Labeled(y, i -> name + " " + t.at().at(i, 0));
             }
         }
     }

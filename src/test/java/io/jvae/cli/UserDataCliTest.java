@@ -91,6 +91,9 @@ class UserDataCliTest {
         badInput("u.csv: the model is conditional (a CVAE): it needs labels (--labels FILE, --label-column or --labels-array)",
                 "eval", m2.toString(), "--input", csvNoLabels.toString(), "--device", "cpu");
         badInput("d.csv has 7 features per example, the model expects 6 (" + m2 + ")", "eval", m2.toString(), "--input", csv.toString(), "--device", "cpu");
+        Path bad = Files.writeString(tmp.resolve("bad-labels.txt"), "0\n1\n2\n".repeat(N / 3).replaceFirst("2\n$", "3\n"));
+        badInput("u.csv: label 3 at bad-labels.txt line 120, column 1 (1-based) is out of range: the model has classes 0..2",
+                "score", m2.toString(), "--input", csvNoLabels.toString(), "--labels", bad.toString(), "--device", "cpu", "--out", figs2.toString());
     }
 
     @Test

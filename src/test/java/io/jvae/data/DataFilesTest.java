@@ -93,7 +93,8 @@ class DataFilesTest {
         Path npz = write(dir, "y.npz", DataBytes.zip(zy, true));
         for (Path y : new Path[] {idx, npy, txt, npz})
             assertArrayEquals(new int[] {2, 0, 1}, DataFiles.read(x, y, none).labels(), y.toString());
-        assertEquals("line 4, column 1 'label' (1-based)", DataFiles.read(x, txt, none).labelAt().apply(2));
+        assertEquals("y.txt line 4, column 1 'label' (1-based)", DataFiles.read(x, txt, none).labelAt().apply(2));
+        assertEquals("y.idx element 2 (0-based)", DataFiles.read(x, idx, none).labelAt().apply(2));
         assertEquals("y2.txt: 2 labels for the 3 examples of x.npy",
                 fails(() -> DataFiles.read(x, write(dir, "y2.txt", "1\n2\n".getBytes()), none)));
         assertEquals("y3.txt: a labels file has one integer per line, this one has 2 columns",
