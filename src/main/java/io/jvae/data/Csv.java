@@ -18,14 +18,8 @@ import java.util.List;
 public final class Csv {
     private Csv() {}
 
-    /** A parsed file with its header (null without one); the Table's labels come from labelColumn. */
-    public record Parsed(Table table, List<String> header) {}
-
+    /** The examples of a CSV file; labels from labelColumn (null: none). */
     public static Table parse(byte[] bytes, String name, String labelColumn) {
-        return parseWithHeader(bytes, name, labelColumn).table();
-    }
-
-    public static Parsed parseWithHeader(byte[] bytes, String name, String labelColumn) {
         String text = new String(bytes, StandardCharsets.UTF_8);
         int start = text.startsWith("\uFEFF") ? 1 : 0;
         // the non-blank lines: [from, to) and their 1-based numbers
@@ -68,9 +62,8 @@ public final class Csv {
             }
         }
         int lc = label;
-        Table t = new Table(name, x, dim, rows, y, (e, f) -> at(lineOf[e], lc >= 0 && f >= lc ? f + 1 : f, header),
+        return new Table(name, x, dim, rows, y, (e, f) -> at(lineOf[e], lc >= 0 && f >= lc ? f + 1 : f, header),
                 y == null ? null : e -> at(lineOf[e], lc, header));
-        return new Parsed(t, header);
     }
 
     /** "line 7, column 3 'b' (1-based)". */

@@ -144,8 +144,7 @@ public final class DataFiles {
                 return new Labeled(a.labels(), a::labelAt);
             }
             default -> {
-                Csv.Parsed p = Csv.parseWithHeader(b, name, null);
-                Table t = p.table();
+                Table t = Csv.parse(b, name, null);
                 InvalidInputException.require(t.dim() == 1, "%s: a labels file has one integer per line, this one has %d columns", name, t.dim());
                 int[] y = new int[t.n()];
                 for (int i = 0; i < y.length; i++) {

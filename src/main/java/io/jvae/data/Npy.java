@@ -57,12 +57,6 @@ public final class Npy {
             this.data = ByteBuffer.wrap(buf, offset, length).slice().order(bigEndian ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
         }
 
-        public long size() {
-            long s = 1;
-            for (int d : shape) s *= d;
-            return s;
-        }
-
         /** Element m in memory order, as a double. */
         double get(long m) {
             int at = (int) (m * itemSize);

@@ -93,10 +93,6 @@ public record Scaling(Kind kind, double[] shift, double[] scale, boolean clip) {
         return java.util.Objects.hash(kind, clip, java.util.Arrays.hashCode(shift), java.util.Arrays.hashCode(scale));
     }
 
-    public int features() {
-        return shift == null ? -1 : shift.length;
-    }
-
     /** x (dim, n) scaled, as a new array (x itself when kind is NONE). */
     public float[] apply(float[] x, int dim, String name) {
         if (kind == Kind.NONE) return x;
