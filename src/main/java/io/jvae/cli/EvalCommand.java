@@ -31,8 +31,17 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", description = "MNIST directory (default: cache, fetched if missing)")
     Path data;
 
-    @Option(names = "--split", defaultValue = "test", description = "test or train. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--split", defaultValue = "test", description = "MNIST: test or train. Default: ${DEFAULT-VALUE}")
     String split;
+
+    @Option(names = "--input", description = "evaluate on this file instead of MNIST: .npy, .npz, CSV or IDX (raw or .gz); the model's scaling is applied")
+    Path input;
+
+    @Option(names = "--labels", description = "labels for --input (needed by a conditional model)")
+    Path labels;
+
+    @picocli.CommandLine.Mixin
+    DataOptions dataOpts = new DataOptions();
 
     @Option(names = "--batch", defaultValue = "1000")
     int batch;
@@ -67,15 +76,13 @@ final class EvalCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         try (Backend be = Devices.open(device, System.err)) {
             Vae vae = Checkpoint.loadModel(checkpoint, be);
-            Mnist.Splits m = Mnist.resolveAndLoad(data, System.err);
-            Dataset d = split.equals("test") ? m.test() : m.train();
+            Dataset d = data(vae);
             if (count != null) {
                 InvalidInputException.require(count > 0, "--count must be > 0, got %d", count);
                 d = d.head(count);
             }
             InvalidInputException.require(iw >= 0, "--iw must be >= 0, got %d", iw);
             InvalidInputException.require(iwChunk >= 1, "--iw-chunk must be >= 1, got %d", iwChunk);
-            InvalidInputException.require(d.dim() == vae.cfg.inputDim(), "%s has %d pixels per image, the model expects %d", d.name(), d.dim(), vae.cfg.inputDim());
             io.jvae.train.MemoryPlan.checkFor(be, io.jvae.train.MemoryPlan.workspaceBytes(vae.cfg, Math.min(batch, d.n()), 1),
                     "evaluating " + vae.cfg.summary() + " at --batch " + batch, "a smaller --batch");
             vae.workspace(Math.min(batch, d.n()), 1);
@@ -88,7 +95,8 @@ final class EvalCommand implements Callable<Integer> {
             DeviceData dd = new DeviceData(be, d, vae.cfg.classes()); // once: the binarized set replaces the original (F3)
             Losses l = new Evaluator(vae).evaluate(dd, seed, false);
             out.printf(Locale.ROOT, "model  %s%n", vae.cfg.summary());
-            out.printf(Locale.ROOT, "%s   %d examples: loss %.4f  (reconstruction %.4f + KL %.4f) nats/example%n", split, d.n(), l.loss(), l.recon(), l.kl());
+            out.printf(Locale.ROOT, "%s   %d examples: loss %.4f  (reconstruction %.4f + KL %.4f) nats/example%n",
+                    input != null ? input.getFileName() : split, d.n(), l.loss(), l.recon(), l.kl());
             if (l2 != null) {
                 double sq = vae.sumOfSquaredWeights();
                 out.printf(Locale.ROOT, "with L2  loss + %s * sum W^2 = %.4f (penalty %.4f, sum W^2 %.4f), as Keras' val_loss%n",
@@ -113,5 +121,17 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         return Jvae.OK;
+    }
+
+    /** The set to evaluate: --input's file or MNIST's --split, scaled as the model was trained. */
+    private Dataset data(Vae vae) {
+        if (input != null) {
+            InvalidInputException.require(data == null, "--data (MNIST) and --input (your file): give one");
+            InvalidInputException.require(split.equals("test"), "--split applies to MNIST; --input is evaluated as it is");
+            return UserData.input(input, labels, dataOpts.options(), checkpoint, vae.cfg).data();
+        }
+        InvalidInputException.require(labels == null && !dataOpts.any(), "--labels, --array, --labels-array and --label-column apply to --input FILE");
+        Mnist.Splits m = Mnist.resolveAndLoad(data, System.err);
+        return UserData.dataset(split.equals("test") ? m.test() : m.train(), checkpoint, vae.cfg).data();
     }
 }

@@ -50,7 +50,8 @@ final class LatentSnapshots implements Trainer.Listener {
         float[] mu = inf.encodeMu(test.x(), test.n(), test.labels());
         String title = String.format(Locale.ROOT, "Epoch %d: latent means of %d test digits (test loss %.2f)", epoch, test.n(), m.test().loss());
         Path f = file(dir, epoch);
-        if (vae.cfg.latent() >= 2) ImageGrid.write(LatentFigures.scatter2d(mu, vae.cfg.latent(), test.labels(), 0, 1, title), f);
+        int[] labels = test.labels() != null ? test.labels() : new int[test.n()]; // a data file without labels: one colour
+        if (vae.cfg.latent() >= 2) ImageGrid.write(LatentFigures.scatter2d(mu, vae.cfg.latent(), labels, 0, 1, title), f);
         out.println("wrote " + f);
         out.flush();
     }

@@ -32,6 +32,7 @@ final class ModelInput {
 
     static Vae load(Path ckpt, Backend be, Dataset d) {
         Vae vae = Checkpoint.loadModel(ckpt, be);
+        UserData.requireUnscaled(ckpt);
         InvalidInputException.require(d.dim() == vae.cfg.inputDim(), "%s has %d pixels per image, the model %s expects %d",
                 d.name(), d.dim(), ckpt, vae.cfg.inputDim());
         return vae;

@@ -61,6 +61,11 @@ final class ModelOptions {
         return Preset.parse(preset != null ? preset : defaultPreset);
     }
 
+    /** The decoder's likelihood: --decoder, else the preset's. */
+    Likelihood likelihood() {
+        return decoder != null ? Likelihood.parse(decoder) : presetValue().model.likelihood();
+    }
+
     ModelConfig model(int inputDim, int classes) {
         ModelConfig p = presetValue().model;
         List<Integer> enc = hidden != null ? hidden : p.encoderHidden();
@@ -72,7 +77,7 @@ final class ModelOptions {
         } else dec = p.decoderHidden();
         return new ModelConfig(inputDim, enc, latent != null ? latent : p.latent(), dec,
                 activation != null ? Activation.parse(activation) : p.activation(),
-                decoder != null ? Likelihood.parse(decoder) : p.likelihood(),
+                likelihood(),
                 conditional ? classes : 0, init != null ? Init.parse(init) : p.init());
     }
 

@@ -3,9 +3,9 @@ package io.jvae.cli;
 import io.jvae.InvalidInputException;
 import io.jvae.backend.Backend;
 import io.jvae.data.Dataset;
-import io.jvae.data.Idx;
 import io.jvae.eval.ImportanceSampling;
 import io.jvae.model.Vae;
+import io.jvae.train.Checkpoint;
 import io.jvae.train.DeviceData;
 import io.jvae.viz.ImageGrid;
 import picocli.CommandLine;
@@ -32,11 +32,15 @@ final class ScoreCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "checkpoint (.safetensors)")
     Path checkpoint;
 
-    @Option(names = "--input", description = "IDX images to score (raw or .gz; default: the MNIST test set)")
+    @Option(names = "--input", description = "data to score: .npy, .npz, CSV or IDX (raw or .gz) with the model's features (default: the MNIST test set); "
+            + "the scaling the model was trained with is applied")
     Path input;
 
-    @Option(names = "--labels", description = "IDX labels for --input (needed by a conditional model)")
+    @Option(names = "--labels", description = "labels for --input (IDX, .npy, .npz or one integer per line; needed by a conditional model)")
     Path labels;
+
+    @Mixin
+    DataOptions dataOpts = new DataOptions();
 
     @Option(names = "--samples", defaultValue = "100", description = "L, samples of z per example. Default: ${DEFAULT-VALUE}")
     int samples;
@@ -51,18 +55,11 @@ final class ScoreCommand implements Callable<Integer> {
     public Integer call() {
         InvalidInputException.require(samples >= 1 && samples <= 100_000, "--samples must be in [1, 100000], got %d", samples);
         try (Backend be = in.backend()) {
-            Dataset d;
-            if (input == null) d = in.test();
-            else {
-                Idx.Data img = Idx.read(input);
-                if (labels != null) d = Dataset.fromIdx(input.getFileName().toString(), img, Idx.read(labels));
-                else {
-                    float[] x = new float[img.bytes().length];
-                    for (int i = 0; i < x.length; i++) x[i] = (img.bytes()[i] & 0xFF) / 255f;
-                    d = new Dataset(input.getFileName().toString(), x, img.itemSize(), img.count(), null, 0);
-                }
-            }
-            Vae vae = ModelInput.load(checkpoint, be, d);
+            Vae vae = Checkpoint.loadModel(checkpoint, be);
+            InvalidInputException.require(input != null || (labels == null && !dataOpts.any()), "--labels, --array, --labels-array and --label-column apply to --input FILE");
+            UserData.ForModel m = input != null ? UserData.input(input, labels, dataOpts.options(), checkpoint, vae.cfg)
+                    : UserData.dataset(in.test(), checkpoint, vae.cfg);
+            Dataset d = m.data();
             int chunk = Math.min(samples, 100), b = Math.max(1, Math.min(d.n(), 10_000 / chunk));
             vae.workspace(b, chunk);
             ImportanceSampling.Result r;
@@ -77,19 +74,25 @@ final class ScoreCommand implements Callable<Integer> {
             ModelInput.writeCsv(csvFile, csv.toString());
             List<Integer> order = new ArrayList<>(IntStream.range(0, d.n()).boxed().toList());
             order.sort(Comparator.comparingDouble(i -> r.reconLogProb()[i]));
+            String range = String.format(Locale.ROOT, "%d examples; lowest score %.2f, highest %.2f nats", d.n(),
+                    r.reconLogProb()[order.get(0)], r.reconLogProb()[order.get(d.n() - 1)]);
+            int side = (int) Math.round(Math.sqrt(d.dim()));
+            if (side * side != d.dim()) { // not images: the scores only
+                spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s (%s); no anomalies.png: %d features are not a square image%n", csvFile, range, d.dim());
+                return Jvae.OK;
+            }
             int k = Math.min(10, d.n());
             float[][][] grid = new float[2][k][];
             List<String> rowLabels = List.of("most anomalous", "least anomalous");
-            for (int j = 0; j < k; j++) {
+            for (int j = 0; j < k; j++) { // the inputs as they are in the file (before the model's scaling)
                 int worst = order.get(j), best = order.get(d.n() - 1 - j);
-                grid[0][j] = java.util.Arrays.copyOfRange(d.x(), worst * d.dim(), (worst + 1) * d.dim());
-                grid[1][j] = java.util.Arrays.copyOfRange(d.x(), best * d.dim(), (best + 1) * d.dim());
+                grid[0][j] = java.util.Arrays.copyOfRange(m.raw(), worst * d.dim(), (worst + 1) * d.dim());
+                grid[1][j] = java.util.Arrays.copyOfRange(m.raw(), best * d.dim(), (best + 1) * d.dim());
             }
             Path png = in.file("anomalies.png");
-            ImageGrid.write(ImageGrid.render(grid, ImageGrid.side(d.dim()), 2,
+            ImageGrid.write(ImageGrid.render(grid, side, 2,
                     "Lowest and highest reconstruction log-probability (" + samples + " samples of z)", rowLabels, null), png);
-            spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s and %s (%d examples; lowest score %.2f, highest %.2f nats)%n",
-                    csvFile, png, d.n(), r.reconLogProb()[order.get(0)], r.reconLogProb()[order.get(d.n() - 1)]);
+            spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s and %s (%s)%n", csvFile, png, range);
         }
         return Jvae.OK;
     }

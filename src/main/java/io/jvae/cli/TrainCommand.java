@@ -1,7 +1,10 @@
 package io.jvae.cli;
 
+import io.jvae.InvalidInputException;
 import io.jvae.backend.Backend;
+import io.jvae.data.Dataset;
 import io.jvae.data.Mnist;
+import io.jvae.data.Scaling;
 import io.jvae.model.ModelConfig;
 import io.jvae.train.TrainConfig;
 import io.jvae.train.Trainer;
@@ -12,10 +15,11 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train a VAE (or CVAE with --conditional) on MNIST; writes metrics and checkpoints into --out.")
+        description = "Train a VAE (or CVAE with --conditional) on MNIST or on your own data (--train); writes metrics and checkpoints into --out.")
 final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -26,6 +30,28 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--data", description = "directory with the MNIST IDX files (default: cache, fetched if missing)")
     Path data;
+
+    @Option(names = "--train", description = "your own training data instead of MNIST: .npy, .npz, CSV or IDX (raw or .gz), one example per row")
+    Path trainFile;
+
+    @Option(names = "--test", description = "with --train: the test set (same format and features); default: --test-split of --train held out")
+    Path testFile;
+
+    @Option(names = "--labels", description = "with --train: class labels 0..C-1 for it (IDX, .npy, .npz or one integer per line)")
+    Path labels;
+
+    @Option(names = "--test-labels", description = "labels for --test")
+    Path testLabels;
+
+    @Option(names = "--test-split", description = "with --train and no --test: the fraction held out as the test set, drawn with --seed (default 0.1)")
+    Double testSplit;
+
+    @Option(names = "--scale", description = "with --train: standard, minmax or none (default): per-feature statistics of the training set, "
+            + "applied to train and test and stored in the checkpoint (score and eval apply them)")
+    String scale;
+
+    @Mixin
+    DataOptions dataOpts = new DataOptions();
 
     @Option(names = "--out", description = "run directory (default: runs/<preset>)")
     Path out;
@@ -59,9 +85,8 @@ final class TrainCommand implements Callable<Integer> {
         var out0 = spec.commandLine().getOut();
         TrainConfig tc = opts.train();
         boolean graphs = Devices.onOff("--cuda-graph", cudaGraph);
-        Mnist.Splits mnist = Mnist.resolveAndLoad(data, System.err);
-        var train = mnist.train();
-        var test = mnist.test();
+        Sets sets = sets(tc, out0);
+        Dataset train = sets.train(), test = sets.test();
         if (limit != null) {
             io.jvae.InvalidInputException.require(limit > 0, "--limit must be > 0, got %d", limit);
             train = train.head(limit);
@@ -74,7 +99,7 @@ final class TrainCommand implements Callable<Integer> {
             out0.printf("train %s%n", tc.toJson());
             out0.flush();
             Trainer t = new Trainer(be, mc, tc, train, test, dir, new java.io.PrintStream(new WriterStream(out0), true))
-                    .progress(!noProgress && io.jvae.train.Progress.enabled()).cudaGraphs(graphs).overwrite(overwrite);
+                    .progress(!noProgress && io.jvae.train.Progress.enabled()).cudaGraphs(graphs).overwrite(overwrite).metadata(sets.meta());
             LatentSnapshots snaps = snapshotEpochs == null ? null : new LatentSnapshots(snapshotEpochs, test, dir, out0);
             if (snaps != null) t.listener(snaps);
             Trainer.Result r;
@@ -98,5 +123,24 @@ final class TrainCommand implements Callable<Integer> {
                     r.stoppedEarly() ? " (early stop)" : "", r.model());
         }
         return Jvae.OK;
+    }
+
+    /** The training and test sets, and the metadata every checkpoint of the run carries (the data's scaling). */
+    private record Sets(Dataset train, Dataset test, Map<String, String> meta) {}
+
+    /** MNIST (--data, the cache or a download), or the user's own files (--train). */
+    private Sets sets(TrainConfig tc, java.io.PrintWriter out) {
+        if (trainFile == null) {
+            String given = testFile != null ? "--test" : labels != null ? "--labels" : testLabels != null ? "--test-labels"
+                    : testSplit != null ? "--test-split" : scale != null ? "--scale" : dataOpts.any() ? "--array/--labels-array/--label-column" : null;
+            InvalidInputException.require(given == null, "%s applies to your own data: add --train FILE", given);
+            Mnist.Splits mnist = Mnist.resolveAndLoad(data, System.err);
+            return new Sets(mnist.train(), mnist.test(), Map.of());
+        }
+        InvalidInputException.require(data == null, "--data (an MNIST directory) and --train (your file): give one");
+        UserData.ForTraining u = UserData.forTraining(trainFile, labels, testFile, testLabels, dataOpts.options(), testSplit, tc.seed(),
+                scale == null ? Scaling.Kind.NONE : Scaling.Kind.parse(scale), opts.likelihood(), opts.conditional);
+        out.println(u.summary());
+        return new Sets(u.train(), u.test(), Map.of(Scaling.META_KEY, u.scaling().toJson()));
     }
 }

@@ -19,13 +19,12 @@ public record Dataset(String name, float[] x, int dim, int n, int[] labels, int 
         InvalidInputException.require(labels.dims().length == 1, "%s: labels must be 1-dimensional, got %d dimensions", name, labels.dims().length);
         InvalidInputException.require(images.count() == labels.count(), "%s: %d images but %d labels", name, images.count(), labels.count());
         int n = images.count(), dim = images.itemSize();
-        float[] x = new float[n * dim];
-        byte[] b = images.bytes();
-        for (int i = 0; i < x.length; i++) x[i] = (b[i] & 0xFF) / 255f;
+        float[] x = DataFiles.idx(images, name).requireFinite().x(); // unsigned bytes / 255, other IDX types as they are
         int[] y = new int[n];
         int max = 0;
         for (int i = 0; i < n; i++) {
-            y[i] = labels.bytes()[i] & 0xFF;
+            int k = i;
+            y[i] = ClassLabels.of(labels.value(i), name + " labels", () -> "element " + k + " (0-based)");
             max = Math.max(max, y[i]);
         }
         return new Dataset(name, x, dim, n, y, Math.max(10, max + 1));

@@ -14,17 +14,25 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
 /**
- * IDX files (LeCun's MNIST format): 2 zero bytes, a type byte (0x08 = unsigned byte, the only
- * type MNIST uses), the number of dimensions, then each dimension as a big-endian int32, then
- * the data. Raw or gzip (detected by the 1f 8b magic). Everything is validated: the magic, the
+ * IDX files (LeCun's MNIST format): 2 zero bytes, a type byte (0x08 unsigned byte, the only type
+ * MNIST uses; 0x09 signed byte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64, all
+ * big-endian), the number of dimensions, then each dimension as a big-endian int32, then the
+ * data. Raw or gzip (detected by the 1f 8b magic). Everything is validated: the magic, the
  * type, dimension counts and sizes, and that the file holds exactly the announced bytes (a gzip is
  * inflated no further than the announced size plus one byte).
  */
 public final class Idx {
     private Idx() {}
 
-    /** The parsed file: dims and the raw unsigned bytes in row-major order. */
-    public record Data(int[] dims, byte[] bytes) {
+    public static final int UBYTE = 0x08, BYTE = 0x09, SHORT = 0x0B, INT = 0x0C, FLOAT = 0x0D, DOUBLE = 0x0E;
+
+    /** The parsed file: dims, the element type and the raw (big-endian) bytes in row-major order. */
+    public record Data(int[] dims, byte[] bytes, int type) {
+        /** An unsigned-byte file (MNIST's type). */
+        public Data(int[] dims, byte[] bytes) {
+            this(dims, bytes, UBYTE);
+        }
+
         public int count() {
             return dims[0];
         }
@@ -35,6 +43,41 @@ public final class Idx {
             for (int i = 1; i < dims.length; i++) s *= dims[i];
             return s;
         }
+
+        /** Element i as a double: an integer type as its value, float32/float64 as stored (big-endian). */
+        public double value(int i) {
+            return switch (type) {
+                case UBYTE -> bytes[i] & 0xFF;
+                case BYTE -> bytes[i];
+                case SHORT -> (short) be(2 * i, 2);
+                case INT -> (int) be(4 * i, 4);
+                case FLOAT -> Float.intBitsToFloat((int) be(4 * i, 4));
+                case DOUBLE -> Double.longBitsToDouble(be(8 * i, 8));
+                default -> throw new IllegalStateException("IDX type " + type);
+            };
+        }
+
+        private long be(int at, int n) {
+            long v = 0;
+            for (int k = 0; k < n; k++) v = (v << 8) | (bytes[at + k] & 0xFF);
+            return v;
+        }
+
+        /** Whether the elements are integers (labels may only come from these). */
+        public boolean integral() {
+            return type != FLOAT && type != DOUBLE;
+        }
+    }
+
+    /** Bytes per element of an IDX type, or 0 for a type IDX does not define. */
+    static int elementSize(int type) {
+        return switch (type) {
+            case UBYTE, BYTE -> 1;
+            case SHORT -> 2;
+            case INT, FLOAT -> 4;
+            case DOUBLE -> 8;
+            default -> 0;
+        };
     }
 
     /** Largest payload accepted: far above MNIST (47 MB), small enough to fail early on garbage. */
@@ -61,11 +104,11 @@ public final class Idx {
         if (have < h.dataBytes()) throw new InvalidInputException(name + ": truncated, " + have + " data bytes of " + h.dataBytes() + " announced by dims " + java.util.Arrays.toString(h.dims()));
         if (have > h.dataBytes()) throw new InvalidInputException(name + ": " + (have - h.dataBytes()) + " bytes after the " + h.dataBytes() + " announced by dims " + java.util.Arrays.toString(h.dims()));
         byte[] data = java.util.Arrays.copyOfRange(raw, h.length(), raw.length);
-        return new Data(h.dims(), data);
+        return new Data(h.dims(), data, h.type());
     }
 
-    /** What a header declares: dims, the header's length in bytes (8 to 20) and the data bytes after it. */
-    record Header(int[] dims, int length, long dataBytes) {}
+    /** What a header declares: dims, the header's length in bytes (8 to 20), the data bytes after it and the element type. */
+    record Header(int[] dims, int length, long dataBytes, int type) {}
 
     /** Validates the header in the first n bytes of raw (magic, type, dimensions); throws the user's one-line error. */
     static Header header(byte[] raw, int n, String name) {
@@ -73,12 +116,14 @@ public final class Idx {
         if (raw[0] != 0 || raw[1] != 0)
             throw new InvalidInputException(name + ": not an IDX file (magic starts " + hex(raw[0]) + " " + hex(raw[1]) + ", expected 00 00)");
         int type = raw[2] & 0xFF, nd = raw[3] & 0xFF;
-        if (type != 0x08) throw new InvalidInputException(name + ": IDX data type " + hex(raw[2]) + " unsupported (MNIST uses 08 = unsigned byte)");
+        int size = elementSize(type);
+        if (size == 0)
+            throw new InvalidInputException(name + ": IDX data type " + hex(raw[2]) + " unsupported (08 unsigned byte as MNIST, 09 byte, 0b int16, 0c int32, 0d float32, 0e float64)");
         if (nd < 1 || nd > 4) throw new InvalidInputException(name + ": IDX with " + nd + " dimensions (expected 1 to 4)");
         int headerLen = 4 + 4 * nd;
         if (n < headerLen) throw new InvalidInputException(name + ": truncated header (" + n + " bytes, need " + headerLen + ")");
         int[] dims = new int[nd];
-        long expected = 1;
+        long expected = size;
         for (int i = 0; i < nd; i++) {
             int p = 4 + 4 * i;
             long d = ((raw[p] & 0xFFL) << 24) | ((raw[p + 1] & 0xFFL) << 16) | ((raw[p + 2] & 0xFFL) << 8) | (raw[p + 3] & 0xFFL);
@@ -87,7 +132,7 @@ public final class Idx {
             expected = Math.multiplyExact(expected, d); // <= 2^31 * (2^31-1) < 2^63: the check below runs after every factor
             if (expected > MAX_BYTES) throw new InvalidInputException(name + ": announces more than " + MAX_BYTES + " bytes of data");
         }
-        return new Header(dims, headerLen, expected);
+        return new Header(dims, headerLen, expected, type);
     }
 
     /**

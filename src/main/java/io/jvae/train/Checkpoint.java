@@ -188,6 +188,11 @@ public final class Checkpoint {
     // ---- training state ----
 
     public static void saveState(Path path, Vae vae, Optimizer opt, float[] best, TrainConfig tc, State st) {
+        saveState(path, vae, opt, best, tc, st, null);
+    }
+
+    /** As above, with extra metadata entries (e.g. the data's scaling, {@code jvae.scaling}). */
+    public static void saveState(Path path, Vae vae, Optimizer opt, float[] best, TrainConfig tc, State st, Map<String, String> extraMeta) {
         float[] flat = new float[vae.params.total];
         vae.be.download(vae.params.values, flat, 0);
         Map<String, Safetensors.Entry> t = modelTensors(vae.params, flat);
@@ -204,6 +209,7 @@ public final class Checkpoint {
         meta.put(st.midEpoch() ? "jvae.partial_state" : "jvae.state", st.toJson());
         meta.put("jvae.optimizer_steps", Long.toString(opt.t));
         meta.put("jvae.backend", numerics(vae.be));
+        if (extraMeta != null) meta.putAll(extraMeta);
         try {
             Safetensors.write(path, t, meta);
         } catch (IOException e) {
@@ -220,8 +226,13 @@ public final class Checkpoint {
         return be.describe().replaceAll(", /[^)]*", "");
     }
 
-    /** What a state file restores; backend: {@link #numerics} of the run that wrote it, or null (older files). */
-    public record Restored(TrainConfig train, State state, float[] best, String backend) {}
+    /** What a state file restores; backend: {@link #numerics} of the run that wrote it, or null (older files); metadata: all of it. */
+    public record Restored(TrainConfig train, State state, float[] best, String backend, Map<String, String> metadata) {}
+
+    /** A checkpoint's {@code __metadata__} (e.g. {@code jvae.scaling}, absent in older files). */
+    public static Map<String, String> metadata(Path path) {
+        return Safetensors.read(path).metadata();
+    }
 
     /** Restores parameters and optimizer into vae/opt; returns the loop state. */
     public static Restored loadState(Path path, Vae vae, Optimizer opt) {
@@ -253,6 +264,6 @@ public final class Checkpoint {
         } catch (InvalidInputException e) {
             throw new InvalidInputException(path + ": bad jvae.train/jvae.state in the metadata, " + e.getMessage());
         }
-        return new Restored(tc, st, best == null ? null : best.data(), f.metadata().get("jvae.backend"));
+        return new Restored(tc, st, best == null ? null : best.data(), f.metadata().get("jvae.backend"), f.metadata());
     }
 }

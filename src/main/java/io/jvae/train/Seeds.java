@@ -4,7 +4,7 @@ package io.jvae.train;
 public final class Seeds {
     private Seeds() {}
 
-    public static final int INIT = 0, NOISE = 1, BINARIZE = 2, EVAL = 3, SHUFFLE = 4;
+    public static final int INIT = 0, NOISE = 1, BINARIZE = 2, EVAL = 3, SHUFFLE = 4, SPLIT = 5;
 
     public static long derive(long seed, long stream) {
         long z = seed + (stream + 1) * 0x9E3779B97F4A7C15L;

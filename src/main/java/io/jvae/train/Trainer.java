@@ -62,6 +62,7 @@ public final class Trainer {
     private boolean overwrite;
     private Listener listener = (e, v, m) -> {};
     private java.util.function.Supplier<String> stopRequest = () -> null;
+    private Map<String, String> extraMeta = Map.of();
 
     public Trainer(Backend be, ModelConfig mc, TrainConfig tc, Dataset train, Dataset test, Path out, PrintStream log) {
         this.be = be;
@@ -101,6 +102,22 @@ public final class Trainer {
     public Trainer stopWhen(java.util.function.Supplier<String> request) {
         this.stopRequest = request;
         return this;
+    }
+
+    /**
+     * Metadata written into every checkpoint and state of the run (the data's scaling,
+     * {@code jvae.scaling}); --resume refuses a state file whose entries differ.
+     */
+    public Trainer metadata(Map<String, String> meta) {
+        this.extraMeta = Map.copyOf(meta);
+        return this;
+    }
+
+    /** The run's extra metadata with the epoch of a model file. */
+    private Map<String, String> modelMeta(int epoch) {
+        Map<String, String> m = new java.util.LinkedHashMap<>(extraMeta);
+        m.put("jvae.epoch", Integer.toString(epoch));
+        return m;
     }
 
     public Trainer progress(boolean show) {
@@ -146,6 +163,10 @@ public final class Trainer {
             if (!Files.isRegularFile(stateFile()))
                 throw new InvalidInputException("--resume: no " + stateFile() + " (nothing to resume; drop --resume to start)");
             Checkpoint.Restored r = Checkpoint.loadState(stateFile(), vae, opt);
+            for (var e : extraMeta.entrySet())
+                if (!e.getValue().equals(r.metadata().get(e.getKey())))
+                    throw new InvalidInputException("--resume: the run in " + out + " was saved with another " + e.getKey()
+                            + " (other data or options); resume with the same data and options, or start over with --overwrite");
             if (!r.train().withEpochs(tc.epochs()).equals(tc))
                 throw new InvalidInputException("--resume: the run in " + out + " used other settings (" + r.train().toJson()
                         + "); only --epochs may change");
@@ -213,7 +234,7 @@ public final class Trainer {
                                 throw diverged(epoch, s + 1, stepsPerEpoch, new Losses((run[2] + snap.chunk()[2]) / ((s + 1) * bmax), sofar.recon(), sofar.kl()));
                             requireFolder(); // the state alone in a re-created folder would be a run without its metrics
                             Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch - 1, step, bestLoss, bestEpoch,
-                                    s + 1, run, snap.chunk(), (System.nanoTime() - t0) / 1e9));
+                                    s + 1, run, snap.chunk(), (System.nanoTime() - t0) / 1e9), extraMeta);
                             return new Result(vae, history, bestEpoch, bestLoss, false, null, why, epoch, s + 1, stepsPerEpoch);
                         }
                     }
@@ -234,10 +255,9 @@ public final class Trainer {
                     bestEpoch = epoch;
                     if (best == null) best = new float[vae.params.total];
                     be.download(vae.params.values, best, 0);
-                    Checkpoint.saveModel(out.resolve("best.safetensors"), vae, Map.of("jvae.epoch", Integer.toString(epoch)));
+                    Checkpoint.saveModel(out.resolve("best.safetensors"), vae, modelMeta(epoch));
                 }
-                Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch, step, bestLoss, bestEpoch));
-
+                Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch, step, bestLoss, bestEpoch), extraMeta);
                 log.printf(Locale.ROOT, "epoch %3d  train %.4f (rec %.4f kl %.4f)%s  test %.4f (rec %.4f kl %.4f)%s  %.1fs  %.0f samples/s%n",
                         epoch, trainLoss.loss(), trainLoss.recon(), trainLoss.kl(),
                         tc.objective() == TrainConfig.Objective.IWAE ? String.format(Locale.ROOT, " iwae(k=%d) %.4f", tc.samples(), hs[2] / n) : "",
@@ -258,7 +278,7 @@ public final class Trainer {
         if (tc.patience() > 0 && best != null) be.upload(best, 0, vae.params.values);
         Path model = out.resolve("model.safetensors");
         int lastEpoch = history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
-        Checkpoint.saveModel(model, vae, Map.of("jvae.epoch", Integer.toString(tc.patience() > 0 ? bestEpoch : lastEpoch)));
+        Checkpoint.saveModel(model, vae, modelMeta(tc.patience() > 0 ? bestEpoch : lastEpoch));
         return new Result(vae, history, bestEpoch, bestLoss, stopped, model, null, lastEpoch, 0, stepsPerEpoch);
     }
 

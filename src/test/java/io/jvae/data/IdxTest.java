@@ -65,7 +65,8 @@ class IdxTest {
         byte[] magic = good.clone();
         magic[0] = 1;
         assertTrue(fails(magic).contains("not an IDX file"));
-        assertTrue(fails(idx(0x0D, new int[] {3}, 12)).contains("data type 0d"));
+        assertTrue(fails(idx(0x0A, new int[] {3}, 12)).contains("data type 0a unsupported"), "0a is no IDX type");
+        assertTrue(fails(idx(0x0D, new int[] {3}, 11)).contains("truncated, 11 data bytes of 12"), "float32: 4 bytes an element");
         assertTrue(fails(idx(8, new int[] {0, 2}, 0)).contains("dimension 0 is 0"));
         assertTrue(fails(new byte[] {0, 0, 8}).contains("too short"));
         assertTrue(fails(java.util.Arrays.copyOf(good, 9)).contains("truncated header"));
