@@ -12,7 +12,7 @@ import java.io.UncheckedIOException;
         description = "Variational auto-encoders on the JVM: CUDA (cuBLAS + our kernels) or CPU (BLAS).",
         subcommands = {TrainCommand.class, EvalCommand.class, ReconstructCommand.class, ImputeCommand.class, ManifoldCommand.class,
                 LatentCommand.class, DenoiseCommand.class, PlotCommand.class, ExperimentCommand.class, ScoreCommand.class, BenchCommand.class, DataCommand.class,
-                InfoCommand.class, SampleCommand.class, EncodeCommand.class, InterpolateCommand.class,
+                InfoCommand.class, SampleCommand.class, EncodeCommand.class, DecodeCommand.class, InterpolateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Jvae implements Runnable {
     public static final int OK = 0, FAILURE = 1, BAD_INPUT = 2;

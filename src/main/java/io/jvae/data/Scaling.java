@@ -107,6 +107,21 @@ public record Scaling(Kind kind, double[] shift, double[] scale, boolean clip) {
         return y;
     }
 
+    /**
+     * The model's values x (dim, n) back in the units of the training data: x * scale + shift per
+     * feature, as a new array (x itself when kind is NONE). What sample and decode write.
+     */
+    public float[] invert(float[] x, int dim) {
+        if (kind == Kind.NONE) return x;
+        if (dim != shift.length) throw new IllegalArgumentException(dim + " features for statistics of " + shift.length);
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            int f = i % dim;
+            y[i] = (float) (x[i] * scale[f] + shift[f]);
+        }
+        return y;
+    }
+
     /** "standard (per-feature mean and std of the training set)" style, for the CLI. */
     public String describe() {
         return switch (kind) {

@@ -147,6 +147,31 @@ class GenerateCommandsTest {
     }
 
     @Test
+    void decodeTakesEncodesOutputOrPlainCodes() throws Exception {
+        Path z = tmp.resolve("dec/z.npy"), out = tmp.resolve("dec/out"), plain = tmp.resolve("dec/z.csv");
+        assertEquals(0, run("encode", vae.toString(), "--data", data.toString(), "--limit", "7", "--out", z.toString(), "--device", "cpu").code());
+        CliTest.Run r = run("decode", vae.toString(), "--input", z.toString(), "--out", out.toString(), "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        var test = Mnist.load(data).test();
+        Vae m = Checkpoint.loadModel(vae, new CpuBackend());
+        Inference inf = new Inference(m, 7);
+        float[] mu = inf.encodeMu(java.util.Arrays.copyOf(test.x(), 7 * 784), 7, null);
+        float[] want = inf.decode(mu, 7, null);
+        close("decode of encode's means", want, readNpy(out.resolve("decoded.npy"), 7, 784), 1e-6);
+        FigureCommandsTest.png(out.resolve("decoded.png"));
+        // plain codes, L per row, as a CSV with a header
+        StringBuilder csv = new StringBuilder("a,b,c\n");
+        for (int j = 0; j < 7; j++) csv.append(mu[3 * j]).append(',').append(mu[3 * j + 1]).append(',').append(mu[3 * j + 2]).append('\n');
+        Files.writeString(plain, csv);
+        assertEquals(0, run("decode", vae.toString(), "--input", plain.toString(), "--out", tmp.resolve("dec/out2").toString(), "--device", "cpu").code());
+        close("decode of a CSV of codes", want, readNpy(tmp.resolve("dec/out2/decoded.npy"), 7, 784), 1e-6);
+        CliTest.Run wide = run("decode", cvae.toString(), "--input", plain.toString(), "--label", "1", "--device", "cpu");
+        assertEquals(2, wide.code());
+        assertEquals("jvae: z.csv has 3 values per row; the model's latent size is 2 (or 4: means and log-variances, as encode writes)",
+                wide.err().strip().replace(plain.toString(), "z.csv"));
+    }
+
+    @Test
     void interpolateRunsFromOnePosteriorMeanToTheOther() throws Exception {
         Path out = tmp.resolve("interp");
         assertEquals(0, run("interpolate", vae.toString(), "--data", data.toString(), "--from", "3", "--to", "7", "--steps", "5",
