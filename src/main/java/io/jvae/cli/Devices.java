@@ -17,6 +17,15 @@ final class Devices {
         return io.jvae.backend.cuda.Devices.open("--device", device, tf32, log);
     }
 
+    /**
+     * A checkpoint as io.jvae.api's model on --device: the device name is checked first with the
+     * CLI's wording (--device ...), then opened and the checkpoint loaded as {@link #open} would.
+     */
+    static io.jvae.api.VaeModel model(java.nio.file.Path checkpoint, String device) {
+        io.jvae.backend.cuda.Devices.check("--device", device);
+        return io.jvae.api.VaeModel.load(checkpoint, device, System.err);
+    }
+
     /** An on|off option's value (one line, exit 2, for anything else). */
     static boolean onOff(String option, String value) {
         if ("on".equals(value)) return true;

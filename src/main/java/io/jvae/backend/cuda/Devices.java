@@ -17,11 +17,11 @@ public final class Devices {
     /**
      * auto: CUDA device 0 when it is there and has passed jvae's self-check (run on first use,
      * cached per device and driver: SelfCheck), else the CPU with one line on {@code log} saying
-     * why. cuda[:N]: the CUDA backend without the check, or an InvalidInputException with the
-     * probe's reason. {@code option} names the setting in messages ("--device" on the command line).
+     * why. cuda[:N]: the CUDA backend without the check. {@code option} names the setting in the
+     * messages of {@link #check} ("--device" on the command line).
      */
     public static Backend open(String option, String device, boolean tf32, PrintStream log) {
-        String d = device == null ? "auto" : device.trim().toLowerCase(Locale.ROOT);
+        String d = check(option, device);
         if (d.equals("cpu")) return new CpuBackend();
         if (d.equals("auto")) {
             CudaProbe.Result r = CudaProbe.probe();
@@ -38,12 +38,20 @@ public final class Devices {
             log.println("device: " + be.describe() + " (self-check passed " + (v.cached() ? "on " + v.checkedAt() : "now") + ")");
             return be;
         }
-        if (d.equals("cuda") || d.matches("cuda:\\d{1,9}")) {
-            CudaProbe.Result r = CudaProbe.probe();
-            if (!r.available()) throw new InvalidInputException(option + " " + device + ": " + r.reason());
-            int ordinal = d.equals("cuda") ? 0 : Integer.parseInt(d.substring(5));
-            return CudaBackend.open(ordinal, tf32);
-        }
-        throw new InvalidInputException(option + " must be auto, cpu, cuda or cuda:N, got '" + device + "'");
+        return CudaBackend.open(d.equals("cuda") ? 0 : Integer.parseInt(d.substring(5)), tf32);
+    }
+
+    /**
+     * What {@link #open} refuses before it opens anything, refused the same way: a name that is not
+     * auto, cpu, cuda or cuda:N, and cuda[:N] where CUDA cannot be used (the probe's reason; the
+     * probe runs once per process). Returns the name trimmed and lower-cased.
+     */
+    public static String check(String option, String device) {
+        String d = device == null ? "auto" : device.trim().toLowerCase(Locale.ROOT);
+        boolean cuda = d.equals("cuda") || d.matches("cuda:\\d{1,9}");
+        if (!cuda && !d.equals("cpu") && !d.equals("auto"))
+            throw new InvalidInputException(option + " must be auto, cpu, cuda or cuda:N, got '" + device + "'");
+        if (cuda && !CudaProbe.available()) throw new InvalidInputException(option + " " + device + ": " + CudaProbe.reason());
+        return d;
     }
 }
