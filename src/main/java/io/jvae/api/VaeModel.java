@@ -287,7 +287,7 @@ public final class VaeModel implements AutoCloseable {
     }
 
     /**
-     * n new examples: the decoder means of {@link #prior prior(n, seed, temperature)} (t < 1: more
+     * n new examples: the decoder means of {@link #prior prior(n, seed, temperature)} ({@code t < 1}: more
      * typical samples), each conditioned on {@code label} for a conditional model (required
      * there; must be null for a plain VAE). The same seed gives the same samples.
      */
