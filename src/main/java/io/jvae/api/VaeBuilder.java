@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * starts at the preset's value (the {@code pytorch} preset unless {@link #preset} says otherwise)
  * and any setter overrides it, in any order, as the options of {@code jvae train} do. Settings are
  * checked by {@link #build()}, which throws {@link InvalidInputException} (an
- * IllegalArgumentException) with one line naming the setting, as the command line words it.
+ * IllegalArgumentException) with one line naming the setter and the value, e.g. {@code latent must be > 0, got 0}.
  *
  * <pre>{@code
  * try (VaeModel vae = VaeModel.builder().inputSize(64).hidden(32).latent(3).epochs(20).device("cpu").build()) {

@@ -216,6 +216,7 @@ class ApiTest {
         assertTrue(in.meanNll() < trained.evaluate(xVal, null).loss() + 0.5,
                 "NLL " + in.meanNll() + " vs ELBO loss " + trained.evaluate(xVal, null).loss());
         assertEquals(trained.evaluate(xVal, null, 3), trained.evaluate(xVal, null, 3), "evaluate is seeded");
+        assertNotEquals(trained.evaluate(xVal, null, 3), trained.evaluate(xVal, null, 4), "and the seed draws z");
     }
 
     // ---- save, load ----
