@@ -1,5 +1,6 @@
 package io.jvae.api;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,6 +38,18 @@ class ApiTest {
     static final List<Epoch> seen = new ArrayList<>();
 
     @BeforeAll
+    static void fitOnce() {
+        data();
+        trained = plain().onEpoch(seen::add).build();
+        fit = trained.fit(xTrain, null, xVal, null);
+    }
+
+    @AfterAll
+    static void close() {
+        trained.close();
+    }
+
+    /** 400 training and 100 validation rows, prototype i % 4 each (also ApiStandInTest's data). */
     static void data() {
         SplittableRandom r = new SplittableRandom(3);
         for (float[] p : protos) for (int j = 0; j < D; j++) p[j] = r.nextBoolean() ? 0.9f : 0.1f;
@@ -44,8 +57,6 @@ class ApiTest {
         yVal = new int[100];
         xTrain = rows(r, yTrain);
         xVal = rows(r, yVal);
-        trained = plain().onEpoch(seen::add).build();
-        fit = trained.fit(xTrain, null, xVal, null);
     }
 
     static float[][] rows(SplittableRandom r, int[] labels) {
