@@ -3,8 +3,10 @@ package io.jvae;
 /**
  * Bad input from the user: a corrupt file, a wrong shape, an invalid option value. The message is
  * one line fit to print as it is; the CLI prints it and exits with code 2 (never a stack trace).
+ * It is an IllegalArgumentException, so a Java caller of {@link io.jvae.api} catches bad input as
+ * one type whether a check of jvae or of the JDK found it.
  */
-public class InvalidInputException extends RuntimeException {
+public class InvalidInputException extends IllegalArgumentException {
     public InvalidInputException(String message) {
         super(message);
     }

@@ -7,7 +7,7 @@ package io.jvae.backend;
  * correctly rounded one except in rare ties (within 1 ulp): short series where the closed form
  * would cancel, the closed form elsewhere.
  */
-public final class FastMath {
+final class FastMath {
     private FastMath() {}
 
     /** tanh x. Series x - x^3/3 + 2x^5/15 - 17x^7/315 below |x| = 0.03 (next term < 2e-14 relative). */

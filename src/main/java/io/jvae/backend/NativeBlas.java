@@ -34,7 +34,7 @@ import java.util.regex.Pattern;
  * {@link #describe()} (`jvae info`, `jvae bench`) with its version where the library file carries
  * one; a reference BLAS gets a warning line with the fix.
  */
-public final class NativeBlas {
+final class NativeBlas {
     private NativeBlas() {}
 
     public static final String PROPERTY = "jvae.blas";

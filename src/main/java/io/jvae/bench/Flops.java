@@ -11,7 +11,7 @@ import java.util.List;
  * (no gradient for the data). Encoder layers see n = B columns, decoder layers B*J. Element-wise
  * work and gemv sums are not counted (they are O(size), not O(size x width)).
  */
-public final class Flops {
+final class Flops {
     private Flops() {}
 
     public static double perStep(ModelConfig c, int batch, int samples) {

@@ -1,11 +1,10 @@
 package io.jvae.cli;
 
 import io.jvae.InvalidInputException;
-import io.jvae.backend.Backend;
+import io.jvae.api.Posterior;
+import io.jvae.api.VaeModel;
 import io.jvae.data.Dataset;
 import io.jvae.data.Mnist;
-import io.jvae.eval.Inference;
-import io.jvae.model.Vae;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,14 +55,15 @@ final class EncodeCommand implements Callable<Integer> {
             InvalidInputException.require(limit > 0, "--limit must be > 0, got %d", limit);
             ds = ds.head(limit);
         }
-        try (Backend be = Devices.open(device, System.err)) {
-            Vae vae = ModelInput.load(checkpoint, be, ds);
-            int lat = vae.cfg.latent(), n = ds.n();
-            float[][] q = new Inference(vae, Math.min(n, 1024)).encode(ds.x(), n, vae.cfg.conditional() ? ds.labels() : null);
+        try (VaeModel model = Devices.model(checkpoint, device)) {
+            InvalidInputException.require(ds.dim() == model.inputSize(), "%s has %d pixels per image, the model %s expects %d",
+                    ds.name(), ds.dim(), checkpoint, model.inputSize());
+            int lat = model.latentSize(), n = ds.n();
+            Posterior q = model.encode(ds);
             float[] rows = new float[2 * lat * n]; // per example: mu_0..mu_{L-1}, lv_0..lv_{L-1}
             for (int j = 0; j < n; j++) {
-                System.arraycopy(q[0], j * lat, rows, 2 * lat * j, lat);
-                System.arraycopy(q[1], j * lat, rows, 2 * lat * j + lat, lat);
+                System.arraycopy(q.mean()[j], 0, rows, 2 * lat * j, lat);
+                System.arraycopy(q.logVar()[j], 0, rows, 2 * lat * j + lat, lat);
             }
             Path dir = out.toAbsolutePath().getParent();
             try {

@@ -9,11 +9,15 @@ final class Labels {
 
     /** n copies of label for a conditional model (null for a plain one); one clear line when it does not fit. */
     static int[] forAll(Vae vae, Integer label, int n) {
-        if (!vae.cfg.conditional()) {
+        return forAll(vae.cfg.classes(), label, n);
+    }
+
+    /** The same for a model with c classes (0: a plain VAE). */
+    static int[] forAll(int c, Integer label, int n) {
+        if (c == 0) {
             InvalidInputException.require(label == null, "--label needs a conditional model (train --conditional)");
             return null;
         }
-        int c = vae.cfg.classes();
         InvalidInputException.require(label != null, "this is a CVAE: pass --label N (0..%d)", c - 1);
         InvalidInputException.require(label >= 0 && label < c, "--label must be in 0..%d, got %d", c - 1, label);
         int[] labels = new int[n];

@@ -26,6 +26,19 @@ final class ModelInput {
         return Devices.open(device, System.err);
     }
 
+    /** The checkpoint as io.jvae.api's model on --device (messages as {@link #backend}'s). */
+    io.jvae.api.VaeModel model(Path checkpoint) {
+        return Devices.model(checkpoint, device);
+    }
+
+    /** n rows of equal length as one row-major array (what the writers take). */
+    static float[] flat(float[][] rows) {
+        int d = rows.length == 0 ? 0 : rows[0].length;
+        float[] out = new float[rows.length * d];
+        for (int i = 0; i < rows.length; i++) System.arraycopy(rows[i], 0, out, i * d, d);
+        return out;
+    }
+
     Dataset test() {
         return Mnist.resolveAndLoad(data, System.err).test();
     }

@@ -85,7 +85,7 @@ final class ModelOptions {
         TrainConfig t = presetValue().train;
         OptimizerKind opt = optimizer != null ? OptimizerKind.parse(optimizer) : t.optimizer();
         float eps = t.eps();
-        if (optimizer != null && opt != t.optimizer()) eps = opt == OptimizerKind.ADAM ? 1e-8f : 1e-7f;
+        if (optimizer != null && opt != t.optimizer()) eps = opt.defaultEps();
         if (lr != null && !(lr > 0)) throw new InvalidInputException("--lr must be a positive number, got " + lr);
         if (k != null && samples != null && !k.equals(samples)) throw new InvalidInputException("--k and --samples differ (" + k + ", " + samples + ")");
         if (k != null) samples = k;

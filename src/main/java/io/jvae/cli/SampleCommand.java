@@ -1,11 +1,7 @@
 package io.jvae.cli;
 
 import io.jvae.InvalidInputException;
-import io.jvae.backend.Backend;
-import io.jvae.backend.Philox;
-import io.jvae.eval.Inference;
-import io.jvae.model.Vae;
-import io.jvae.train.Checkpoint;
+import io.jvae.api.VaeModel;
 import io.jvae.viz.ImageGrid;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -47,14 +43,11 @@ final class SampleCommand implements Callable<Integer> {
     public Integer call() {
         InvalidInputException.require(n >= 1 && n <= 100_000, "--n must be in [1, 100000], got %d", n);
         InvalidInputException.require(Float.isFinite(temperature) && temperature > 0, "--temperature must be > 0, got %s", temperature);
-        try (Backend be = in.backend()) {
-            Vae vae = Checkpoint.loadModel(checkpoint, be);
-            int lat = vae.cfg.latent(), d = vae.cfg.inputDim();
-            int[] labels = Labels.forAll(vae, label, n);
-            float[] z = new float[lat * n];
-            Philox.normals(seed, 0, z, 0, z.length);
-            for (int i = 0; i < z.length; i++) z[i] *= temperature;
-            float[] x = new Inference(vae, Math.min(n, 1024)).decode(z, n, labels);
+        try (VaeModel model = in.model(checkpoint)) {
+            int lat = model.latentSize(), d = model.inputSize();
+            int[] labels = Labels.forAll(model.classes(), label, n);
+            float[][] zRows = model.prior(n, seed, temperature); // Philox normals of the seed, times t
+            float[] z = ModelInput.flat(zRows), x = ModelInput.flat(model.decode(zRows, labels));
             in.file("samples.npy"); // creates --out
             ModelInput.writeRows(in.out, "samples", x, n, d, "x");
             io.jvae.io.NpyWriter.write(in.file("z.npy"), z, n, lat);

@@ -18,7 +18,7 @@ import java.nio.file.StandardOpenOption;
  * lock behind. The holder writes its pid and command into the file, so a second run can say who
  * holds it. A second run in the same JVM (two trainers on one folder) is refused too.
  */
-public final class RunLock implements AutoCloseable {
+final class RunLock implements AutoCloseable {
     static final String NAME = ".jvae.lock";
     private final FileChannel channel;
     private final FileLock lock;

@@ -14,7 +14,7 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 
 /** XChart helpers: line charts of losses, latent scatters coloured by digit. */
-public final class Plots {
+final class Plots {
     private Plots() {}
 
     static {
