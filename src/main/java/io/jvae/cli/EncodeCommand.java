@@ -37,6 +37,16 @@ final class EncodeCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "only the first N examples")
     Integer limit;
 
+    @Option(names = "--input", description = "the examples to encode: a .npy, .npz, CSV or IDX file (default: MNIST's --split); "
+            + "the model's --scale is applied to them")
+    Path input;
+
+    @Option(names = "--labels", description = "labels for --input (a conditional model needs them; CSV: --label-column)")
+    Path labels;
+
+    @picocli.CommandLine.Mixin
+    DataOptions dataOptions = new DataOptions();
+
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N. Default: ${DEFAULT-VALUE}")
     String device;
 
@@ -45,12 +55,19 @@ final class EncodeCommand implements Callable<Integer> {
         String name = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase(Locale.ROOT);
         boolean npy = name.endsWith(".npy");
         InvalidInputException.require(npy || name.endsWith(".csv"), "--out must end in .npy or .csv, got %s", out);
-        Mnist.Splits m = Mnist.resolveAndLoad(data, System.err);
-        Dataset ds = switch (split) {
-            case "test" -> m.test();
-            case "train" -> m.train();
-            default -> throw new InvalidInputException("--split must be test or train, got " + split);
-        };
+        io.jvae.model.ModelConfig cfg = io.jvae.train.Checkpoint.config(io.jvae.io.Safetensors.read(checkpoint), checkpoint);
+        Dataset ds;
+        if (input != null) {
+            ds = UserData.input(input, labels, dataOptions.options(), checkpoint, cfg).data();
+        } else {
+            Mnist.Splits m = Mnist.resolveAndLoad(data, System.err);
+            ds = switch (split) {
+                case "test" -> m.test();
+                case "train" -> m.train();
+                default -> throw new InvalidInputException("--split must be test or train, got " + split);
+            };
+            ds = UserData.dataset(ds, checkpoint, cfg).data(); // the model's --scale, if it was trained with one
+        }
         if (limit != null) {
             InvalidInputException.require(limit > 0, "--limit must be > 0, got %d", limit);
             ds = ds.head(limit);

@@ -47,14 +47,15 @@ final class SampleCommand implements Callable<Integer> {
             int lat = model.latentSize(), d = model.inputSize();
             int[] labels = Labels.forAll(model.classes(), label, n);
             float[][] zRows = model.prior(n, seed, temperature); // Philox normals of the seed, times t
-            float[] z = ModelInput.flat(zRows), x = ModelInput.flat(model.decode(zRows, labels));
+            float[] z = ModelInput.flat(zRows), xm = ModelInput.flat(model.decode(zRows, labels));
+            float[] x = UserData.scaling(checkpoint).invert(xm, d); // the files in the data's units, the picture as the model sees it
             in.file("samples.npy"); // creates --out
             ModelInput.writeRows(in.out, "samples", x, n, d, "x");
             io.jvae.io.NpyWriter.write(in.file("z.npy"), z, n, lat);
             String wrote = in.file("samples.npy") + ", " + in.file("samples.csv") + ", " + in.file("z.npy");
             if (ImageGrid.isSquare(d)) {
                 int perRow = (int) Math.ceil(Math.sqrt(n)), rows = (n + perRow - 1) / perRow;
-                float[] padded = java.util.Arrays.copyOf(x, rows * perRow * d); // blank cells after the last sample
+                float[] padded = java.util.Arrays.copyOf(xm, rows * perRow * d); // blank cells after the last sample
                 Path png = in.file("samples.png");
                 ImageGrid.write(ImageGrid.render(ImageGrid.rows(padded, d, rows, perRow), ImageGrid.side(d), 2,
                         String.format(Locale.ROOT, "%d samples from the prior, temperature %s%s", n, temperature,

@@ -171,6 +171,54 @@ class GenerateCommandsTest {
                 wide.err().strip().replace(plain.toString(), "z.csv"));
     }
 
+    /**
+     * Real-valued data of very different scales, a learned-variance Gaussian decoder and --scale
+     * standard: samples come back in the data's units, and encode --input applies the stored scaling.
+     */
+    @Test
+    void scaledRealValuedDataSampleAndEncodeInTheUsersUnits() throws Exception {
+        int n = 400, d = 6;
+        float[] x = new float[n * d];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        StringBuilder csv = new StringBuilder("f0,f1,f2,f3,f4,f5\n");
+        for (int j = 0; j < n; j++) {
+            double a = r.nextGaussian(), b = r.nextGaussian(); // two latent factors
+            for (int k = 0; k < d; k++) {
+                x[j * d + k] = (float) (100.0 * k + (k + 1) * (a + (k % 2 == 0 ? b : -b)) + 0.1 * (k + 1) * r.nextGaussian());
+                csv.append(k == 0 ? "" : ",").append(x[j * d + k]);
+            }
+            csv.append('\n');
+        }
+        Path file = tmp.resolve("real.csv"), run = tmp.resolve("real-run");
+        Files.writeString(file, csv);
+        CliTest.Run t = run("train", "--train", file.toString(), "--test-split", "0.1", "--scale", "standard", "--decoder", "gaussian-learned",
+                "--hidden", "16", "--latent", "2", "--epochs", "30", "--batch", "20", "--lr", "3e-3", "--out", run.toString(), "--device", "cpu", "--no-progress");
+        assertEquals(0, t.code(), t.err() + t.out());
+        Path model = run.resolve("model.safetensors");
+        var f = io.jvae.io.Safetensors.read(model);
+        assertTrue(f.tensors().containsKey("decoder.out.logvar"), "the learned log-variance is in the checkpoint");
+        // samples: their feature means sit near the data's (100 k apart), not near the standardized 0
+        Path out = tmp.resolve("real-samples");
+        assertEquals(0, run("sample", model.toString(), "--n", "500", "--out", out.toString(), "--device", "cpu").code());
+        float[] smp = readNpy(out.resolve("samples.npy"), 500, d);
+        for (int k = 0; k < d; k++) {
+            double ms = 0, md = 0;
+            for (int j = 0; j < 500; j++) ms += smp[j * d + k] / 500.0;
+            for (int j = 0; j < n; j++) md += x[j * d + k] / (double) n;
+            // the feature's spread is about sqrt(2) (k + 1); the decoded means of prior samples average near the data mean
+            assertEquals(md, ms, 0.5 * Math.sqrt(2) * (k + 1), "feature " + k + " in the data's units");
+        }
+        // encode --input: the stored scaling applied, then the encoder
+        Path z = tmp.resolve("real-z.npy");
+        assertEquals(0, run("encode", model.toString(), "--input", file.toString(), "--out", z.toString(), "--device", "cpu").code());
+        io.jvae.data.Scaling sc = io.jvae.data.Scaling.fromJson(f.metadata().get(io.jvae.data.Scaling.META_KEY));
+        Vae m = Checkpoint.loadModel(model, new CpuBackend());
+        float[][] q = new Inference(m, 100).encode(sc.apply(x, d, "x"), n, null);
+        float[] rows = readNpy(z, n, 4);
+        for (int j = 0; j < n; j++)
+            for (int l = 0; l < 2; l++) assertEquals(q[0][j * 2 + l], rows[j * 4 + l], 1e-5f, "mu of row " + j);
+    }
+
     @Test
     void interpolateRunsFromOnePosteriorMeanToTheOther() throws Exception {
         Path out = tmp.resolve("interp");
