@@ -63,7 +63,7 @@ final class DecodeCommand implements Callable<Integer> {
                 int perRow = (int) Math.ceil(Math.sqrt(n)), rows = (n + perRow - 1) / perRow;
                 Path png = in.file("decoded.png");
                 ImageGrid.write(ImageGrid.render(ImageGrid.rows(java.util.Arrays.copyOf(xm, rows * perRow * d), d, rows, perRow),
-                        ImageGrid.side(d), 2, n + " decoded codes from " + input.getFileName(), null, null), png);
+                        ImageGrid.side(d), ImageGrid.scaleFor(ImageGrid.side(d)), n + " decoded codes from " + input.getFileName(), null, null), png);
                 wrote += ", " + png;
             }
             spec.commandLine().getOut().println("wrote " + wrote);

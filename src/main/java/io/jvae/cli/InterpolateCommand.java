@@ -67,7 +67,7 @@ final class InterpolateCommand implements Callable<Integer> {
             String wrote = in.file("interpolate.npy") + ", " + in.file("interpolate.csv");
             if (ImageGrid.isSquare(d)) {
                 Path png = in.file("interpolate.png");
-                ImageGrid.write(ImageGrid.render(ImageGrid.rows(x, d, 1, steps), ImageGrid.side(d), 2,
+                ImageGrid.write(ImageGrid.render(ImageGrid.rows(x, d, 1, steps), ImageGrid.side(d), ImageGrid.scaleFor(ImageGrid.side(d)),
                         String.format(Locale.ROOT, "From test example %d to %d in %d steps (posterior means)", from, to, steps),
                         null, null), png);
                 wrote += ", " + png;

@@ -66,7 +66,7 @@ final class ManifoldCommand implements Callable<Integer> {
                     dx, dy, label == null ? "" : ", label " + label);
             String name = label == null ? "manifold" : "manifold-label-" + label;
             Path png = in.file(name + ".png");
-            ImageGrid.write(ImageGrid.render(grid, side, 2, title, null, null), png);
+            ImageGrid.write(ImageGrid.render(grid, side, ImageGrid.scaleFor(side), title, null, null), png);
             StringBuilder csv = new StringBuilder("row,col,z" + dx + ",z" + dy + "\n");
             for (int r = 0; r < n; r++)
                 for (int c = 0; c < n; c++)

@@ -57,7 +57,7 @@ final class SampleCommand implements Callable<Integer> {
                 int perRow = (int) Math.ceil(Math.sqrt(n)), rows = (n + perRow - 1) / perRow;
                 float[] padded = java.util.Arrays.copyOf(xm, rows * perRow * d); // blank cells after the last sample
                 Path png = in.file("samples.png");
-                ImageGrid.write(ImageGrid.render(ImageGrid.rows(padded, d, rows, perRow), ImageGrid.side(d), 2,
+                ImageGrid.write(ImageGrid.render(ImageGrid.rows(padded, d, rows, perRow), ImageGrid.side(d), ImageGrid.scaleFor(ImageGrid.side(d)),
                         String.format(Locale.ROOT, "%d samples from the prior, temperature %s%s", n, temperature,
                                 label == null ? "" : ", label " + label), null, null), png);
                 wrote += ", " + png;

@@ -90,7 +90,7 @@ final class ScoreCommand implements Callable<Integer> {
                 grid[1][j] = java.util.Arrays.copyOfRange(m.raw(), best * d.dim(), (best + 1) * d.dim());
             }
             Path png = in.file("anomalies.png");
-            ImageGrid.write(ImageGrid.render(grid, side, 2,
+            ImageGrid.write(ImageGrid.render(grid, side, ImageGrid.scaleFor(side),
                     "Lowest and highest reconstruction log-probability (" + samples + " samples of z)", rowLabels, null), png);
             spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s and %s (%s)%n", csvFile, png, range);
         }

@@ -108,6 +108,11 @@ public final class ImageGrid {
         return g;
     }
 
+    /** Screen pixels per image pixel: 2 for MNIST's 28 x 28, more for small images (8 x 8 digits: 7), so each is ~56 px wide. */
+    public static int scaleFor(int side) {
+        return Math.max(2, (56 + side - 1) / side);
+    }
+
     /** Whether d pixels make a square image. */
     public static boolean isSquare(int d) {
         int s = (int) Math.round(Math.sqrt(d));
