@@ -105,6 +105,54 @@ class ApiTest {
         assertEquals(fit.last().validationLoss(), after, 1.0);
     }
 
+    /** A float32 C-order .npy, written with java.* only (what numpy.save writes for float32). */
+    static void writeNpy(Path p, float[][] rows) throws Exception {
+        int n = rows.length, d = rows[0].length;
+        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + n + ", " + d + "), }";
+        int total = (10 + dict.length() + 1 + 63) / 64 * 64;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(total + 4 * n * d).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 0x93).put("NUMPY".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
+        b.putShort((short) (total - 10)).put((dict + " ".repeat(total - 11 - dict.length()) + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        for (float[] r : rows) for (float v : r) b.putFloat(v);
+        Files.write(p, b.array());
+    }
+
+    @Test
+    void filesReadThroughTheApiTrainSampleEncodeAndScore() throws Exception {
+        // the same rows as a .npy and as a CSV with a header and a label column: the two reads agree exactly
+        Path npy = tmp.resolve("x.npy"), csv = tmp.resolve("x.csv");
+        writeNpy(npy, xTrain);
+        StringBuilder text = new StringBuilder();
+        for (int j = 0; j < D; j++) text.append("f").append(j).append(',');
+        text.append("digit\n");
+        for (int i = 0; i < xTrain.length; i++) {
+            for (float v : xTrain[i]) text.append(v).append(','); // Float.toString: read back exactly
+            text.append(yTrain[i]).append('\n');
+        }
+        Files.writeString(csv, text);
+        DataFile a = DataFile.read(npy), b = DataFile.read(csv, null, "digit", null, null);
+        assertEquals(D, a.features());
+        assertNull(a.labels());
+        assertArrayEquals(yTrain, b.labels());
+        for (int i = 0; i < xTrain.length; i++) {
+            assertArrayEquals(xTrain[i], a.rows()[i], "npy row " + i);
+            assertArrayEquals(xTrain[i], b.rows()[i], "csv row " + i);
+        }
+        // a conditional model from the CSV's labels, a plain one from the .npy; each samples, encodes and scores
+        try (VaeModel fromNpy = plain().epochs(5).build(); VaeModel fromCsv = plain().epochs(5).conditional(PROTOTYPES).build()) {
+            fromNpy.fit(a.rows());
+            fromCsv.fit(b.rows(), b.labels());
+            assertEquals(10, fromNpy.sample(10, 1).length);
+            assertEquals(D, fromCsv.sample(10, 1, 1.0, 2)[0].length);
+            assertEquals(LATENT, fromNpy.encode(a.rows()).mean()[0].length);
+            assertEquals(xTrain.length, fromCsv.encode(b.rows(), b.labels()).mean().length);
+            double npyNll = fromNpy.score(xVal, null, 20, 1).meanNll(), csvNll = fromCsv.score(xVal, yVal, 20, 1).meanNll();
+            assertTrue(Double.isFinite(npyNll) && Double.isFinite(csvNll), npyNll + " " + csvNll);
+        }
+        io.jvae.InvalidInputException e = assertThrows(io.jvae.InvalidInputException.class, () -> DataFile.read(csv, null, "nope", null, null));
+        assertTrue(e.getMessage().contains("nope"), e.getMessage());
+    }
+
     @Test
     void runFolderKeepsTheRunAndResumeContinuesIt() {
         Path dir = tmp.resolve("run");
