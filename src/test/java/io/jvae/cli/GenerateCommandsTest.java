@@ -217,6 +217,11 @@ class GenerateCommandsTest {
         float[] rows = readNpy(z, n, 4);
         for (int j = 0; j < n; j++)
             for (int l = 0; l < 2; l++) assertEquals(q[0][j * 2 + l], rows[j * 4 + l], 1e-5f, "mu of row " + j);
+        // the same rows as a .npy: the same codes
+        Path npy = tmp.resolve("real.npy"), z2 = tmp.resolve("real-z2.npy");
+        io.jvae.io.NpyWriter.write(npy, x, n, d);
+        assertEquals(0, run("encode", model.toString(), "--input", npy.toString(), "--out", z2.toString(), "--device", "cpu").code());
+        assertArrayEquals(rows, readNpy(z2, n, 4), "encode of the .npy equals encode of the CSV");
     }
 
     @Test
