@@ -138,28 +138,63 @@ public final class Trainer {
     private Result runLocked(boolean resume) {
         prepareOutDir();
         if (!resume && !overwrite) refuseToOverwrite();
-        int batch = Math.min(tc.batch(), Math.max(train.n(), test.n()));
-        double need = MemoryPlan.trainingBytes(mc, tc, batch, train.n(), test.n(), be.sharesHostArrays());
-        MemoryPlan.checkFor(be, need, "training " + mc.summary() + " at batch " + batch);
-        Vae vae = new Vae(be, mc);
-        vae.workspace(batch, tc.samples());
-        Optimizer opt = new Optimizer(vae, tc);
-        Evaluator evaluator = new Evaluator(vae);
-        DeviceData dTrain = new DeviceData(be, train, mc.classes());
-        DeviceData dTest = new DeviceData(be, test, mc.classes());
-        Tensor stats = be.alloc(4, 1);
-        LossSums sums = new LossSums(be, stats);
+        Run r = new Run();
+        if (resume) r.restore();
+        else r.start();
+        return r.loop();
+    }
+
+    /**
+     * One run's state: the model and optimizer, the data on the backend, the loop position and the
+     * early-stopping record. start() or restore() sets it up, loop() trains epoch after epoch;
+     * each epoch is trainEpoch() (the steps; a stop request inside it saves the state where it is)
+     * then endEpoch() (evaluation, metrics, checkpoints, the listener, early stopping).
+     */
+    private final class Run {
+        final Vae vae;
+        final Optimizer opt;
+        final Evaluator evaluator;
+        final DeviceData dTrain, dTest;
+        final Tensor stats;
+        final LossSums sums;
+        final MetricsLog metrics = new MetricsLog(out);
+        final List<EpochMetrics> history = new ArrayList<>();
+        final int n, bmax, stepsPerEpoch;
+        int startEpoch = 1;
+        long step;
+        double bestLoss = Double.POSITIVE_INFINITY;
+        int bestEpoch;
+        float[] best;
+        Checkpoint.State partial; // a state saved inside an epoch: that epoch continues
+
+        // the epoch being trained
+        long t0;
+        float beta;
         double[] hs = new double[3];
 
-        int startEpoch = 1;
-        long step = 0;
-        double bestLoss = Double.POSITIVE_INFINITY;
-        int bestEpoch = 0;
-        float[] best = null;
-        MetricsLog metrics = new MetricsLog(out);
-        List<EpochMetrics> history = new ArrayList<>();
-        Checkpoint.State partial = null; // a state saved inside an epoch: that epoch continues
-        if (resume) {
+        Run() {
+            int batch = Math.min(tc.batch(), Math.max(train.n(), test.n()));
+            double need = MemoryPlan.trainingBytes(mc, tc, batch, train.n(), test.n(), be.sharesHostArrays());
+            MemoryPlan.checkFor(be, need, "training " + mc.summary() + " at batch " + batch);
+            vae = new Vae(be, mc);
+            vae.workspace(batch, tc.samples());
+            opt = new Optimizer(vae, tc);
+            evaluator = new Evaluator(vae);
+            dTrain = new DeviceData(be, train, mc.classes());
+            dTest = new DeviceData(be, test, mc.classes());
+            stats = be.alloc(4, 1);
+            sums = new LossSums(be, stats);
+            n = train.n();
+            bmax = vae.maxBatch();
+            stepsPerEpoch = (n + bmax - 1) / bmax;
+        }
+
+        void start() {
+            vae.initParams(Seeds.derive(tc.seed(), Seeds.INIT));
+            metrics.open(0);
+        }
+
+        void restore() {
             if (!Files.isRegularFile(stateFile()))
                 throw new InvalidInputException("--resume: no " + stateFile() + " (nothing to resume; drop --resume to start)");
             Checkpoint.Restored r = Checkpoint.loadState(stateFile(), vae, opt);
@@ -176,6 +211,11 @@ public final class Trainer {
             bestLoss = r.state().bestLoss();
             bestEpoch = r.state().bestEpoch();
             best = r.best();
+            if (partial != null && partial.stepInEpoch() >= stepsPerEpoch)
+                throw new InvalidInputException(stateFile() + ": stopped after step " + partial.stepInEpoch() + " of an epoch of " + stepsPerEpoch + " steps");
+            if (partial != null && startEpoch > tc.epochs()) // the loop would not run: the partial epoch's steps would end up in the model
+                throw new InvalidInputException(String.format(Locale.ROOT, "--resume: the run stopped inside epoch %d; --epochs must be at least %d, got %d",
+                        startEpoch, startEpoch, tc.epochs()));
             for (EpochMetrics m : MetricsLog.readLenient(metrics.csv)) if (m.epoch() < startEpoch) history.add(m);
             metrics.open(startEpoch - 1);
             if (partial != null)
@@ -187,99 +227,105 @@ public final class Trainer {
             String now = Checkpoint.numerics(be);
             if (r.backend() != null && !r.backend().equals(now))
                 log.printf(Locale.ROOT, "resuming on %s; the run so far was on %s: it continues correctly, but not bit for bit%n", now, r.backend());
-        } else {
-            vae.initParams(Seeds.derive(tc.seed(), Seeds.INIT));
-            metrics.open(0);
         }
 
-        int n = train.n(), bmax = vae.maxBatch();
-        int stepsPerEpoch = (n + bmax - 1) / bmax;
-        if (partial != null && partial.stepInEpoch() >= stepsPerEpoch)
-            throw new InvalidInputException(stateFile() + ": stopped after step " + partial.stepInEpoch() + " of an epoch of " + stepsPerEpoch + " steps");
-        if (partial != null && startEpoch > tc.epochs()) // the loop would not run: the partial epoch's steps would end up in the model
-            throw new InvalidInputException(String.format(Locale.ROOT, "--resume: the run stopped inside epoch %d; --epochs must be at least %d, got %d",
-                    startEpoch, startEpoch, tc.epochs()));
-        long noiseSeed = Seeds.derive(tc.seed(), Seeds.NOISE), binSeed = Seeds.derive(tc.seed(), Seeds.BINARIZE);
-        long evalSeed = Seeds.derive(tc.seed(), Seeds.EVAL);
-        boolean stopped = EarlyStopping.stops(startEpoch - 1, bestEpoch, tc.patience());
-        TrainingSteps steps = new TrainingSteps(vae, opt, tc, dTrain.x, dTrain.oneHot, stats, noiseSeed, binSeed, cudaGraphs);
-        try {
-            for (int epoch = startEpoch; epoch <= tc.epochs() && !stopped; epoch++) {
-                int s0 = partial != null ? partial.stepInEpoch() : 0;
-                // t0 as if the epoch's earlier seconds (before an interruption) had just passed
-                long t0 = System.nanoTime() - (partial != null ? (long) (partial.seconds() * 1e9) : 0);
-                steps.epoch(Seeds.permutation(tc.seed(), epoch, n));
-                if (partial != null) sums.restore(partial.epochSums(), partial.chunk(), s0 / CHECK_EVERY * CHECK_EVERY);
-                else sums.reset();
-                partial = null;
-                float beta = tc.beta();
-                try (Progress bar = Progress.start(String.format(Locale.ROOT, "epoch %d/%d", epoch, tc.epochs()), stepsPerEpoch, showProgress)) {
-                    for (int s = s0; s < stepsPerEpoch; s++) {
-                        int start = s * bmax, b = Math.min(bmax, n - start);
-                        beta = tc.betaAt(epoch - 1 + (double) s / stepsPerEpoch);
-                        steps.step(step, start, b, beta);
-                        step++;
-                        if ((s + 1) % CHECK_EVERY == 0 && s < stepsPerEpoch - 1) {
-                            sums.flush(s + 1); // a readback that lands without the host waiting (on the CPU at once)
-                            int landed = sums.poll();
-                            if (landed > 0) report(bar, epoch, landed, stepsPerEpoch, sums.landed(), n, bmax, t0);
-                        }
-                        String why = s < stepsPerEpoch - 1 ? stopRequest.get() : null; // after the last step: at the epoch's end
-                        if (why != null) {
-                            LossSums.Snapshot snap = sums.snapshot();
-                            double[] run = snap.done();
-                            Losses sofar = Losses.of(run[0] + snap.chunk()[0], run[1] + snap.chunk()[1], (s + 1) * bmax);
-                            if (!sofar.finite()) throw diverged(epoch, s + 1, stepsPerEpoch, sofar); // a diverged state is never saved
-                            if (tc.objective() == TrainConfig.Objective.IWAE && !Double.isFinite(run[2] + snap.chunk()[2]))
-                                throw diverged(epoch, s + 1, stepsPerEpoch, new Losses((run[2] + snap.chunk()[2]) / ((s + 1) * bmax), sofar.recon(), sofar.kl()));
-                            requireFolder(); // the state alone in a re-created folder would be a run without its metrics
-                            Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch - 1, step, bestLoss, bestEpoch,
-                                    s + 1, run, snap.chunk(), (System.nanoTime() - t0) / 1e9), extraMeta);
-                            return new Result(vae, history, bestEpoch, bestLoss, false, null, why, epoch, s + 1, stepsPerEpoch);
-                        }
-                    }
-                    sums.flush(stepsPerEpoch);
-                    hs = sums.await(); // the epoch's sums in double (waits: once per epoch)
-                    report(bar, epoch, stepsPerEpoch, stepsPerEpoch, hs, n, bmax, t0);
+        Result loop() {
+            long noiseSeed = Seeds.derive(tc.seed(), Seeds.NOISE), binSeed = Seeds.derive(tc.seed(), Seeds.BINARIZE);
+            boolean stopped = EarlyStopping.stops(startEpoch - 1, bestEpoch, tc.patience());
+            try (TrainingSteps steps = new TrainingSteps(vae, opt, tc, dTrain.x, dTrain.oneHot, stats, noiseSeed, binSeed, cudaGraphs)) {
+                for (int epoch = startEpoch; epoch <= tc.epochs() && !stopped; epoch++) {
+                    Result interrupted = trainEpoch(steps, epoch);
+                    if (interrupted == null) interrupted = endEpoch(epoch);
+                    if (interrupted != null) return interrupted;
+                    stopped = EarlyStopping.stops(epoch, bestEpoch, tc.patience());
+                    if (stopped)
+                        log.printf(Locale.ROOT, "early stop after epoch %d: no better test loss for %d epochs; restoring epoch %d (%.4f)%n",
+                                epoch, tc.patience(), bestEpoch, bestLoss);
                 }
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                Losses trainLoss = Losses.of(hs[0], hs[1], n);
-                Losses testLoss = evaluator.evaluate(dTest, evalSeed, tc.binarize());
-                if (!testLoss.finite()) throw diverged(epoch, stepsPerEpoch, stepsPerEpoch, testLoss);
-                EpochMetrics m = new EpochMetrics(epoch, trainLoss, testLoss, beta, seconds, n / seconds);
-                metrics.append(m);
-                history.add(m);
-                boolean improved = testLoss.loss() < bestLoss;
-                if (improved) {
-                    bestLoss = testLoss.loss();
-                    bestEpoch = epoch;
-                    if (best == null) best = new float[vae.params.total];
-                    be.download(vae.params.values, best, 0);
-                    Checkpoint.saveModel(out.resolve("best.safetensors"), vae, modelMeta(epoch));
-                }
-                Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch, step, bestLoss, bestEpoch), extraMeta);
-                log.printf(Locale.ROOT, "epoch %3d  train %.4f (rec %.4f kl %.4f)%s  test %.4f (rec %.4f kl %.4f)%s  %.1fs  %.0f samples/s%n",
-                        epoch, trainLoss.loss(), trainLoss.recon(), trainLoss.kl(),
-                        tc.objective() == TrainConfig.Objective.IWAE ? String.format(Locale.ROOT, " iwae(k=%d) %.4f", tc.samples(), hs[2] / n) : "",
-                        testLoss.loss(), testLoss.recon(), testLoss.kl(), improved ? " *" : "  ", seconds, n / seconds);
-                listener.epochEnd(epoch, vae, m);
-                String why = epoch < tc.epochs() ? stopRequest.get() : null; // after the listener: its figures are part of the epoch
-                if (why != null && !EarlyStopping.stops(epoch, bestEpoch, tc.patience()))
-                    return new Result(vae, history, bestEpoch, bestLoss, false, null, why, epoch + 1, 0, stepsPerEpoch);
-                if (EarlyStopping.stops(epoch, bestEpoch, tc.patience())) {
-                    stopped = true;
-                    log.printf(Locale.ROOT, "early stop after epoch %d: no better test loss for %d epochs; restoring epoch %d (%.4f)%n",
-                            epoch, tc.patience(), bestEpoch, bestLoss);
-                }
-            }
-        } finally {
-            steps.close(); // the step graphs and their buffers, also when training fails
+            } // the step graphs and their buffers go, also when training fails
+            if (tc.patience() > 0 && best != null) be.upload(best, 0, vae.params.values);
+            Path model = out.resolve("model.safetensors");
+            int lastEpoch = history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
+            Checkpoint.saveModel(model, vae, modelMeta(tc.patience() > 0 ? bestEpoch : lastEpoch));
+            return new Result(vae, history, bestEpoch, bestLoss, stopped, model, null, lastEpoch, 0, stepsPerEpoch);
         }
-        if (tc.patience() > 0 && best != null) be.upload(best, 0, vae.params.values);
-        Path model = out.resolve("model.safetensors");
-        int lastEpoch = history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
-        Checkpoint.saveModel(model, vae, modelMeta(tc.patience() > 0 ? bestEpoch : lastEpoch));
-        return new Result(vae, history, bestEpoch, bestLoss, stopped, model, null, lastEpoch, 0, stepsPerEpoch);
+
+        /** The steps of one epoch (from where an interrupted one stopped); the interrupted Result if a stop was asked for. */
+        Result trainEpoch(TrainingSteps steps, int epoch) {
+            int s0 = partial != null ? partial.stepInEpoch() : 0;
+            // t0 as if the epoch's earlier seconds (before an interruption) had just passed
+            t0 = System.nanoTime() - (partial != null ? (long) (partial.seconds() * 1e9) : 0);
+            steps.epoch(Seeds.permutation(tc.seed(), epoch, n));
+            if (partial != null) sums.restore(partial.epochSums(), partial.chunk(), s0 / CHECK_EVERY * CHECK_EVERY);
+            else sums.reset();
+            partial = null;
+            beta = tc.beta();
+            try (Progress bar = Progress.start(String.format(Locale.ROOT, "epoch %d/%d", epoch, tc.epochs()), stepsPerEpoch, showProgress)) {
+                for (int s = s0; s < stepsPerEpoch; s++) {
+                    int start = s * bmax, b = Math.min(bmax, n - start);
+                    beta = tc.betaAt(epoch - 1 + (double) s / stepsPerEpoch);
+                    steps.step(step, start, b, beta);
+                    step++;
+                    if ((s + 1) % CHECK_EVERY == 0 && s < stepsPerEpoch - 1) {
+                        sums.flush(s + 1); // a readback that lands without the host waiting (on the CPU at once)
+                        int landed = sums.poll();
+                        if (landed > 0) report(bar, epoch, landed, stepsPerEpoch, sums.landed(), n, bmax, t0);
+                    }
+                    String why = s < stepsPerEpoch - 1 ? stopRequest.get() : null; // after the last step: at the epoch's end
+                    if (why != null) return stopInside(epoch, s + 1, why);
+                }
+                sums.flush(stepsPerEpoch);
+                hs = sums.await(); // the epoch's sums in double (waits: once per epoch)
+                report(bar, epoch, stepsPerEpoch, stepsPerEpoch, hs, n, bmax, t0);
+            }
+            return null;
+        }
+
+        /** A stop asked for after `done` steps of the epoch: the state saved there (never a diverged one). */
+        Result stopInside(int epoch, int done, String why) {
+            LossSums.Snapshot snap = sums.snapshot();
+            double[] run = snap.done();
+            Losses sofar = Losses.of(run[0] + snap.chunk()[0], run[1] + snap.chunk()[1], done * bmax);
+            if (!sofar.finite()) throw diverged(epoch, done, stepsPerEpoch, sofar);
+            if (tc.objective() == TrainConfig.Objective.IWAE && !Double.isFinite(run[2] + snap.chunk()[2]))
+                throw diverged(epoch, done, stepsPerEpoch, new Losses((run[2] + snap.chunk()[2]) / (done * bmax), sofar.recon(), sofar.kl()));
+            requireFolder(); // the state alone in a re-created folder would be a run without its metrics
+            Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch - 1, step, bestLoss, bestEpoch,
+                    done, run, snap.chunk(), (System.nanoTime() - t0) / 1e9), extraMeta);
+            return new Result(vae, history, bestEpoch, bestLoss, false, null, why, epoch, done, stepsPerEpoch);
+        }
+
+        /**
+         * The end of an epoch: test loss, metrics row, best and state checkpoints, the log line, the
+         * listener; then a stop request (the interrupted Result, unless early stopping ends the run here).
+         */
+        Result endEpoch(int epoch) {
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            Losses trainLoss = Losses.of(hs[0], hs[1], n);
+            Losses testLoss = evaluator.evaluate(dTest, Seeds.derive(tc.seed(), Seeds.EVAL), tc.binarize());
+            if (!testLoss.finite()) throw diverged(epoch, stepsPerEpoch, stepsPerEpoch, testLoss);
+            EpochMetrics m = new EpochMetrics(epoch, trainLoss, testLoss, beta, seconds, n / seconds);
+            metrics.append(m);
+            history.add(m);
+            boolean improved = testLoss.loss() < bestLoss;
+            if (improved) {
+                bestLoss = testLoss.loss();
+                bestEpoch = epoch;
+                if (best == null) best = new float[vae.params.total];
+                be.download(vae.params.values, best, 0);
+                Checkpoint.saveModel(out.resolve("best.safetensors"), vae, modelMeta(epoch));
+            }
+            Checkpoint.saveState(stateFile(), vae, opt, best, tc, new Checkpoint.State(epoch, step, bestLoss, bestEpoch), extraMeta);
+            log.printf(Locale.ROOT, "epoch %3d  train %.4f (rec %.4f kl %.4f)%s  test %.4f (rec %.4f kl %.4f)%s  %.1fs  %.0f samples/s%n",
+                    epoch, trainLoss.loss(), trainLoss.recon(), trainLoss.kl(),
+                    tc.objective() == TrainConfig.Objective.IWAE ? String.format(Locale.ROOT, " iwae(k=%d) %.4f", tc.samples(), hs[2] / n) : "",
+                    testLoss.loss(), testLoss.recon(), testLoss.kl(), improved ? " *" : "  ", seconds, n / seconds);
+            listener.epochEnd(epoch, vae, m);
+            String why = epoch < tc.epochs() ? stopRequest.get() : null; // after the listener: its figures are part of the epoch
+            if (why != null && !EarlyStopping.stops(epoch, bestEpoch, tc.patience()))
+                return new Result(vae, history, bestEpoch, bestLoss, false, null, why, epoch + 1, 0, stepsPerEpoch);
+            return null;
+        }
     }
 
     /** Progress and the divergence check from the loss sums after `done` steps of an epoch. */
