@@ -161,105 +161,23 @@ public final class CpuBackend implements Backend {
     /** Whether compress() makes sparse batches: -Djvae.sparseInput=false keeps every GEMM dense (A/B runs). */
     public static final boolean SPARSE_INPUT = !"false".equals(System.getProperty("jvae.sparseInput"));
 
+    /** The sparse first layer's compression and products, with the arrays it keeps between batches. */
+    final CpuSparse sparse = new CpuSparse();
+
     @Override
     public SparseColumns compress(Tensor x, SparseColumns reuse) {
-        if (!SPARSE_INPUT || x.size() == 0) return null;
-        int rows = x.rows, cols = x.cols;
-        SparseColumns s = reuse != null && reuse.fits(rows, cols) ? reuse
-                : spare != null && spare.fits(rows, cols) ? spare : new SparseColumns(rows, cols);
-        spare = null;
-        s.source = null;
-        float[] xa = arr(x);
-        int xo = off(x);
-        // a dense batch is given up as soon as the nonzeros seen pass the budget, not after a full scan
-        long budget = (long) Math.floor(SparseColumns.MAX_DENSITY * rows * cols);
-        java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();
-        Parallel.forRange(cols, colGrain(rows), (j0, j1) -> {
-            for (int j = j0; j < j1 && seen.get() <= budget; j++) {
-                s.colNnz[j] = Simd.AVAILABLE ? SimdKernels.compressColumn(xa, xo + j * rows, rows, s.colIdx, s.colVal, j * rows)
-                        : compressColumn(xa, xo + j * rows, rows, s.colIdx, s.colVal, j * rows);
-                seen.addAndGet(s.colNnz[j]);
-            }
-        });
-        s.cols = cols;
-        s.nnz = seen.get(); // every column counted unless the budget was passed
-        if (s.nnz > budget) {
-            if (s != reuse) spare = s; // the caller has no arrays to offer next time: keep these
-            return null;
-        }
-        s.source = x;
-        return s;
-    }
-
-    /**
-     * Arrays compress() filled for a batch that proved too dense and nobody holds: a caller whose
-     * batches are all dense never gets arrays back to reuse, so without this each of its steps
-     * would allocate two R x N arrays (6.4 MB at 784 x 1024) only to drop them.
-     */
-    SparseColumns spare;
-
-    /** Writes the nonzeros of x[o, o + n) as (index, value) at [dst, ...), indices ascending; returns how many. */
-    static int compressColumn(float[] x, int o, int n, int[] idx, float[] val, int dst) {
-        int c = 0;
-        for (int i = 0; i < n; i++) {
-            float v = x[o + i];
-            idx[dst + c] = i; // written always, kept when v != 0: no branch to mispredict
-            val[dst + c] = v;
-            c += v != 0f ? 1 : 0;
-        }
-        return c;
+        return sparse.compress(x, reuse);
     }
 
     @Override
     public void gemmSparse(boolean transX, int m, Tensor a, int lda, SparseColumns x, Tensor c, int ldc) {
-        if (x.source == null) throw new IllegalArgumentException("gemmSparse: x holds no compressed tensor");
-        int n = transX ? x.rows : x.cols, k = transX ? x.cols : x.rows;
-        Gemm.check(false, transX, m, n, k, lda, a.size(), x.rows, x.rows * x.cols, ldc, c.size());
-        if (m == 0) return;
-        float[] aa = arr(a), ca = arr(c);
-        int ao = off(a), co = off(c);
-        // rows of C split across threads in whole vectors: each element is computed by one thread, in one order
-        int l = Simd.AVAILABLE ? SimdKernels.width() : 1, vecs = (m + l - 1) / l;
-        int parts = 2.0 * m * x.nnz < Gemm.Split.MIN_FLOPS ? 1 : Math.min(Parallel.THREADS, vecs);
-        Parallel.chunks(parts, parts, (p0, p1) -> {
-            for (int p = p0; p < p1; p++) {
-                int r0 = Math.min(m, (int) ((long) vecs * p / parts) * l), r1 = Math.min(m, (int) ((long) vecs * (p + 1) / parts) * l);
-                if (Simd.AVAILABLE && transX) SimdKernels.timesSparseT(r0, r1, aa, ao, lda, x, ca, co, ldc, x.cursors[p]);
-                else if (Simd.AVAILABLE) SimdKernels.sparseTimes(r0, r1, aa, ao, lda, x, ca, co, ldc, x.cursors[p]);
-                else if (transX) timesSparseT(r0, r1, aa, ao, lda, x, ca, co, ldc);
-                else sparseTimes(r0, r1, aa, ao, lda, x, ca, co, ldc);
-            }
-        });
-    }
-
-    /** The spec: C[r, j] = sum over the entries (i, v) of column j, i ascending, of fma(v, A[r, i], .) from 0; rows [r0, r1). */
-    static void sparseTimes(int r0, int r1, float[] a, int aOff, int lda, SparseColumns x, float[] c, int cOff, int ldc) {
-        for (int j = 0; j < x.cols; j++) {
-            int t0 = j * x.rows, t1 = t0 + x.colNnz[j];
-            for (int r = r0; r < r1; r++) {
-                float s = 0f;
-                for (int t = t0; t < t1; t++) s = Math.fma(x.colVal[t], a[aOff + x.colIdx[t] * lda + r], s);
-                c[cOff + j * ldc + r] = s;
-            }
-        }
-    }
-
-    /** The spec: C[r, i] = sum over the columns j of X, ascending, with an entry (i, v), of fma(v, A[r, j], .) from 0; rows [r0, r1). */
-    static void timesSparseT(int r0, int r1, float[] a, int aOff, int lda, SparseColumns x, float[] c, int cOff, int ldc) {
-        for (int i = 0; i < x.rows; i++) for (int r = r0; r < r1; r++) c[cOff + i * ldc + r] = 0f;
-        for (int j = 0; j < x.cols; j++) {
-            for (int t = j * x.rows, end = t + x.colNnz[j]; t < end; t++) {
-                int q = cOff + x.colIdx[t] * ldc;
-                float v = x.colVal[t];
-                for (int r = r0; r < r1; r++) c[q + r] = Math.fma(v, a[aOff + j * lda + r], c[q + r]);
-            }
-        }
+        CpuSparse.gemmSparse(transX, m, a, lda, x, c, ldc);
     }
 
     // ---- element-wise ----
 
     /** Columns per parallel chunk so that a chunk holds about Parallel.GRAIN elements. */
-    private static int colGrain(int rows) {
+    static int colGrain(int rows) {
         return Math.max(1, Parallel.GRAIN / Math.max(1, rows));
     }
 
@@ -396,102 +314,21 @@ public final class CpuBackend implements Backend {
         });
     }
 
+    // ---- the loss end (CpuLoss) ----
+
     @Override
     public void sigmoidBce(Tensor pre, Tensor bias, Tensor x, Tensor grad, Tensor partials, float scale) {
-        checkLoss("sigmoidBce", pre, bias, x, grad, partials);
-        float[] pa = arr(pre), ba = arr(bias), xa = arr(x), ga = arr(grad), sa = arr(partials);
-        int po = off(pre), bo = off(bias), xo = off(x), go = off(grad), so = off(partials), rows = pre.rows, xCols = x.cols;
-        Parallel.forRange(pre.cols, colGrain(rows), (c0, c1) -> {
-            float[] l = scratch(0, rows), loss = scratch(1, rows); // one column's logits and losses, in cache
-            for (int c = c0; c < c1; c++) {
-                int pe = po + c * rows, xe = xo + (c % xCols) * rows, ge = go + c * rows;
-                for (int r = 0; r < rows; r++) l[r] = pa[pe + r] + ba[bo + r];
-                if (Simd.AVAILABLE) SimdKernels.sigmoidBce(l, 0, xa, xe, loss, 0, ga, ge, rows, scale);
-                else bceRange(l, 0, xa, xe, loss, 0, ga, ge, 0, rows, scale);
-                laneSums(loss, rows, sa, so + c * LOSS_LANES);
-            }
-        });
+        CpuLoss.sigmoidBce(pre, bias, x, grad, partials, scale);
     }
-
-    /** Per-thread column scratch of the loss ops (two slots), grown when a longer column comes: no allocation per step. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
-
-    private static float[] scratch(int slot, int n) {
-        float[][] s = SCRATCH.get();
-        if (s[slot].length < n) s[slot] = new float[n];
-        return s[slot];
-    }
-
-    /**
-     * out[k] = sum of loss[r] over rows r = k, k + LOSS_LANES, ... in increasing order, for the
-     * LOSS_LANES lanes: the order in which each GPU thread of the loss kernels adds its rows.
-     */
-    static void laneSums(float[] loss, int rows, float[] out, int oo) {
-        float[] acc = new float[LOSS_LANES];
-        int r = 0;
-        for (; r + LOSS_LANES <= rows; r += LOSS_LANES)
-            for (int k = 0; k < LOSS_LANES; k++) acc[k] += loss[r + k];
-        for (int k = 0; r + k < rows; k++) acc[k] += loss[r + k];
-        System.arraycopy(acc, 0, out, oo, LOSS_LANES);
-    }
-
-    /** The scalar sigmoid cross-entropy over [lo, hi) of one column (also the tail of the SIMD loop). */
-    static void bceRange(float[] la, int le, float[] xa, int xe, float[] lsa, int se, float[] ga, int ge, int lo, int hi, float scale) {
-        for (int r = lo; r < hi; r++) {
-            float l = la[le + r], t = xa[xe + r];
-            float ex = FastMath.exp(-Math.abs(l));                 // in (0, 1]: never overflows
-            lsa[se + r] = Math.max(l, 0f) - l * t + FastMath.log1p(ex);
-            float sig = l >= 0f ? 1f / (1f + ex) : ex / (1f + ex);
-            ga[ge + r] = (sig - t) * scale;
-        }
-    }
-
-    /** 0.5 ln(2 pi): the constant of a unit-variance Gaussian log-density per element. */
-    public static final float HALF_LOG_2PI = 0.9189385332046727f;
 
     @Override
     public void gaussianNll(Tensor pre, Tensor bias, Tensor x, Tensor grad, Tensor partials, float scale) {
-        checkLoss("gaussianNll", pre, bias, x, grad, partials);
-        float[] pa = arr(pre), ba = arr(bias), xa = arr(x), ga = arr(grad), sa = arr(partials);
-        int po = off(pre), bo = off(bias), xo = off(x), go = off(grad), so = off(partials), rows = pre.rows, xCols = x.cols;
-        Parallel.forRange(pre.cols, colGrain(rows), (c0, c1) -> {
-            float[] loss = scratch(1, rows);
-            for (int c = c0; c < c1; c++) {
-                int pe = po + c * rows, xe = xo + (c % xCols) * rows, ge = go + c * rows;
-                for (int r = 0; r < rows; r++) {
-                    float d = (pa[pe + r] + ba[bo + r]) - xa[xe + r];
-                    loss[r] = 0.5f * d * d + HALF_LOG_2PI;
-                    ga[ge + r] = d * scale;
-                }
-                laneSums(loss, rows, sa, so + c * LOSS_LANES);
-            }
-        });
+        CpuLoss.gaussianNll(pre, bias, x, grad, partials, scale);
     }
 
     @Override
     public void gaussianNllVar(Tensor pre, Tensor bias, Tensor x, Tensor logvar, Tensor grad, Tensor dlv, Tensor partials, float scale) {
-        checkLoss("gaussianNllVar", pre, bias, x, grad, partials);
-        if (logvar.size() != pre.rows || dlv.size() != pre.size())
-            throw new IllegalArgumentException("gaussianNllVar: logvar " + logvar.shape() + ", dlv " + dlv.shape() + " for " + pre.shape());
-        if (overlaps(dlv, grad) || overlaps(dlv, pre) || overlaps(dlv, x) || overlaps(dlv, logvar) || overlaps(grad, logvar))
-            throw new IllegalArgumentException("gaussianNllVar: outputs overlap");
-        float[] pa = arr(pre), ba = arr(bias), xa = arr(x), va = arr(logvar), ga = arr(grad), da = arr(dlv), sa = arr(partials);
-        int po = off(pre), bo = off(bias), xo = off(x), vo = off(logvar), go = off(grad), dO = off(dlv), so = off(partials);
-        int rows = pre.rows, xCols = x.cols;
-        Parallel.forRange(pre.cols, colGrain(rows), (c0, c1) -> {
-            float[] loss = scratch(1, rows);
-            for (int c = c0; c < c1; c++) {
-                int pe = po + c * rows, xe = xo + (c % xCols) * rows, ge = go + c * rows, de = dO + c * rows;
-                for (int r = 0; r < rows; r++) {
-                    float d = (pa[pe + r] + ba[bo + r]) - xa[xe + r], lv = va[vo + r];
-                    float iv = (float) Math.exp(-lv), q = d * d * iv;
-                    loss[r] = 0.5f * q + 0.5f * lv + HALF_LOG_2PI;
-                    ga[ge + r] = d * iv * scale;
-                    da[de + r] = 0.5f * (1f - q) * scale;
-                }
-                laneSums(loss, rows, sa, so + c * LOSS_LANES);
-            }
-        });
+        CpuLoss.gaussianNllVar(pre, bias, x, logvar, grad, dlv, partials, scale);
     }
 
     @Override
@@ -657,7 +494,7 @@ public final class CpuBackend implements Backend {
 
     // ---- checks ----
 
-    private static void sameSize(String op, Tensor a, Tensor b) {
+    static void sameSize(String op, Tensor a, Tensor b) {
         if (a.size() != b.size()) throw new IllegalArgumentException(op + ": sizes differ, " + a.shape() + " vs " + b.shape());
     }
 
@@ -666,17 +503,4 @@ public final class CpuBackend implements Backend {
         return a.storage == b.storage && a.offset < b.offset + b.size() && b.offset < a.offset + a.size();
     }
 
-    private static void checkLoss(String op, Tensor pre, Tensor bias, Tensor x, Tensor grad, Tensor partials) {
-        sameSize(op + "(pre, grad)", pre, grad);
-        if (bias.size() != pre.rows)
-            throw new IllegalArgumentException(op + ": bias " + bias.shape() + " for " + pre.rows + " rows");
-        if (partials.size() != (long) LOSS_LANES * pre.cols)
-            throw new IllegalArgumentException(op + ": partials " + partials.shape() + " for " + pre.cols + " columns of " + LOSS_LANES + " lanes");
-        if (x.size() == 0 || pre.cols % x.cols != 0 || pre.rows != x.rows)
-            throw new IllegalArgumentException(op + ": output " + pre.shape() + " is not J copies of target " + x.shape());
-        for (Tensor t : new Tensor[] {pre, bias, x, partials})
-            if (overlaps(grad, t)) throw new IllegalArgumentException(op + ": grad " + grad.shape() + " overlaps an input");
-        if (overlaps(partials, pre) || overlaps(partials, x))
-            throw new IllegalArgumentException(op + ": partials " + partials.shape() + " overlap an input");
-    }
 }

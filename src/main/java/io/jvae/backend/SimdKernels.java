@@ -115,7 +115,7 @@ final class SimdKernels {
     static void sigmoidBce(float[] l, int lo, float[] x, int xo, float[] loss, int so, float[] g, int go, int n, float scale) {
         int done = expOfScaledAbs(l, lo, -1f, g, go, n);
         bceFromExp(l, lo, x, xo, loss, so, g, go, done, scale);
-        CpuBackend.bceRange(l, lo, x, xo, loss, so, g, go, done, n, scale);
+        CpuLoss.bceRange(l, lo, x, xo, loss, so, g, go, done, n, scale);
     }
 
     /**
@@ -322,7 +322,7 @@ final class SimdKernels {
 
     // ---- sparse input (CpuBackend.compress, CpuBackend.gemmSparse) ----
 
-    /** CpuBackend.compressColumn, skipping runs of L zeros with one vector compare (MNIST's borders). */
+    /** CpuSparse.compressColumn, skipping runs of L zeros with one vector compare (MNIST's borders). */
     static int compressColumn(float[] x, int o, int n, int[] idx, float[] val, int dst) {
         int c = 0, i = 0, l = S.length();
         for (; i + l <= n; i += l) {
@@ -350,7 +350,7 @@ final class SimdKernels {
     }
 
     /**
-     * CpuBackend.sparseTimes (C = A X, rows [r0, r1)), bit for bit: rows in blocks of up to 8
+     * CpuSparse.sparseTimes (C = A X, rows [r0, r1)), bit for bit: rows in blocks of up to 8
      * vectors, each block's accumulators in registers. The index range is cut into blocks of
      * kBlock so that the block's slice of A (rows x kBlock) stays in L1/L2 while every column adds the
      * entries that fall in it; a column's partial sums wait in C between index blocks (a float
@@ -363,7 +363,7 @@ final class SimdKernels {
         float[] val = x.colVal;
         for (int r = r0; r < r1; ) {
             if (r1 - r < l) { // fewer than L rows left (m not a multiple of L)
-                CpuBackend.sparseTimes(r, r1, a, aOff, lda, x, c, cOff, ldc);
+                CpuSparse.sparseTimes(r, r1, a, aOff, lda, x, c, cOff, ldc);
                 return;
             }
             int left = (r1 - r) / l, vecs = left >= 8 ? 8 : left >= 4 ? 4 : left;
@@ -451,7 +451,7 @@ final class SimdKernels {
     }
 
     /**
-     * CpuBackend.timesSparseT (C = A X^T, rows [r0, r1)), bit for bit: for each column j of X, the
+     * CpuSparse.timesSparseT (C = A X^T, rows [r0, r1)), bit for bit: for each column j of X, the
      * block's rows of A[:, j] (up to 8 vectors) stay in registers and are added into the columns
      * of C its entries name (load, fma, store). Columns of C are cut into blocks of kBlock so that
      * the rows x kBlock slice of C being added to stays in L1/L2; within a block j ascends, so every
@@ -464,7 +464,7 @@ final class SimdKernels {
         float[] val = x.colVal;
         for (int r = r0; r < r1; ) {
             if (r1 - r < l) {
-                CpuBackend.timesSparseT(r, r1, a, aOff, lda, x, c, cOff, ldc);
+                CpuSparse.timesSparseT(r, r1, a, aOff, lda, x, c, cOff, ldc);
                 return;
             }
             int vecs = blockVectors((r1 - r) / l), w = vecs * l, kBlock = Math.max(16, SparseColumns.BLOCK_FLOATS / w);

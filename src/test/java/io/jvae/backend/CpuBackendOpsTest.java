@@ -170,7 +170,7 @@ class CpuBackendOpsTest {
             float[] want = new float[Backend.LOSS_LANES], got = new float[Backend.LOSS_LANES + 3];
             for (int k = 0; k < Backend.LOSS_LANES; k++)
                 for (int q = k; q < rows; q += Backend.LOSS_LANES) want[k] += loss[q];
-            CpuBackend.laneSums(loss, rows, got, 3);
+            CpuLoss.laneSums(loss, rows, got, 3);
             assertArrayEquals(want, Arrays.copyOfRange(got, 3, 3 + Backend.LOSS_LANES), "rows " + rows);
         }
     }

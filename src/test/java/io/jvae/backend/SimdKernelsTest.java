@@ -146,7 +146,7 @@ class SimdKernelsTest {
         Philox.uniforms(5, 0, t, 0, n);
         for (int i = 0; i < n; i++) l[i] *= 20;
         SimdKernels.sigmoidBce(l, 0, t, 0, a, 0, ga, 0, n, 0.1f);
-        CpuBackend.bceRange(l, 0, t, 0, b, 0, gb, 0, 0, n, 0.1f);
+        CpuLoss.bceRange(l, 0, t, 0, b, 0, gb, 0, 0, n, 0.1f);
         // polynomial exp/log1p (<= 3 ulp) vs double-based: the loss of ~|l| <= 80 agrees to 1e-6 relative
         io.jvae.testing.Close.assertAllClose("bce loss", b, a, 1e-6f, 1e-6f);
         io.jvae.testing.Close.assertAllClose("bce grad", gb, ga, 1e-7f, 1e-6f);

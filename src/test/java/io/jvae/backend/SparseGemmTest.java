@@ -71,15 +71,15 @@ class SparseGemmTest {
         Rand r = new Rand(12);
         Tensor x = CpuBackend.wrap(sparse(r, 100, 20, 0.9), 100, 20);
         assertNull(be.compress(x, null), "90 % nonzero: above MAX_DENSITY, so no compressed form");
-        SparseColumns kept = be.spare;
+        SparseColumns kept = be.sparse.spare;
         assertNotNull(kept, "the arrays filled for the dense batch are kept");
         assertNull(be.compress(x, null));
-        assertSame(kept, be.spare, "a second dense batch refills them instead of allocating");
+        assertSame(kept, be.sparse.spare, "a second dense batch refills them instead of allocating");
         Tensor y = CpuBackend.wrap(sparse(r, 100, 20, 0.1), 100, 20);
         SparseColumns s = be.compress(y, null);
         assertNotNull(s);
         assertSame(kept, s, "and hands them out for the next sparse batch");
-        assertNull(be.spare, "once, to one holder");
+        assertNull(be.sparse.spare, "once, to one holder");
         assertTrue(s.isOf(y) && s.isOf(y.firstCols(20)) && !s.isOf(y.firstCols(19)), "isOf compares storage, offset and shape");
         assertSame(s, be.compress(y.firstCols(10), s), "arrays reused for a batch that fits");
         assertEquals(10, s.cols());
@@ -125,21 +125,21 @@ class SparseGemmTest {
         int[] cursor = new int[Math.max(k, n)];
         for (int[] rows : new int[][] {{0, 400}, {0, 16}, {16, 400}, {32, 37}, {0, 3}, {192, 400}}) {
             float[] c0 = new float[m * n], c1 = new float[m * n];
-            CpuBackend.sparseTimes(rows[0], rows[1], a, 0, lda, s, c0, 0, m);
+            CpuSparse.sparseTimes(rows[0], rows[1], a, 0, lda, s, c0, 0, m);
             SimdKernels.sparseTimes(rows[0], rows[1], a, 0, lda, s, c1, 0, m, cursor);
             assertArrayEquals(c0, c1, "A X rows " + rows[0] + ".." + rows[1]);
             float[] d0 = new float[m * k], d1 = new float[m * k];
-            CpuBackend.timesSparseT(rows[0], rows[1], a2, 0, lda, s, d0, 0, m);
+            CpuSparse.timesSparseT(rows[0], rows[1], a2, 0, lda, s, d0, 0, m);
             SimdKernels.timesSparseT(rows[0], rows[1], a2, 0, lda, s, d1, 0, m, cursor);
             assertArrayEquals(d0, d1, "A X^T rows " + rows[0] + ".." + rows[1]);
         }
         // and the threaded product over all rows is the spec over all rows: one order for any thread count
         float[] c0 = new float[m * n], c1 = new float[m * n];
-        CpuBackend.sparseTimes(0, m, a, 0, lda, s, c0, 0, m);
+        CpuSparse.sparseTimes(0, m, a, 0, lda, s, c0, 0, m);
         be.gemmSparse(false, m, CpuBackend.wrap(a, m, k), lda, s, CpuBackend.wrap(c1, m, n), m);
         assertArrayEquals(c0, c1, "gemmSparse A X on " + Parallel.THREADS + " threads");
         float[] d0 = new float[m * k], d1 = new float[m * k];
-        CpuBackend.timesSparseT(0, m, a2, 0, lda, s, d0, 0, m);
+        CpuSparse.timesSparseT(0, m, a2, 0, lda, s, d0, 0, m);
         be.gemmSparse(true, m, CpuBackend.wrap(a2, m, n), lda, s, CpuBackend.wrap(d1, m, k), m);
         assertArrayEquals(d0, d1, "gemmSparse A X^T on " + Parallel.THREADS + " threads");
     }
