@@ -40,6 +40,35 @@ final class ExperimentCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** The stop request of the running experiment's signals (SIGINT, SIGTERM): every run of it polls this. */
+    private static volatile java.util.function.Supplier<String> stop = () -> null;
+
+    /** A run stopped by a signal: the experiment ends there (its message is the one line to print). */
+    static final class Interrupted extends RuntimeException {
+        Interrupted(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * An experiment's body with SIGINT/SIGTERM caught for its length: a signal stops the running
+     * training after its step with its state saved, and the experiment exits with 130 / 143.
+     */
+    static int withSignals(PrintWriter out, java.util.concurrent.Callable<Integer> body) throws Exception {
+        try (StopSignals signals = StopSignals.install(System.err)) {
+            stop = signals;
+            try {
+                return body.call();
+            } catch (Interrupted e) {
+                out.println(e.getMessage());
+                out.flush();
+                return signals.exitCode();
+            } finally {
+                stop = () -> null;
+            }
+        }
+    }
+
     /** Options every experiment shares. */
     static final class Common {
         @Option(names = "--data") Path data;
@@ -85,8 +114,13 @@ final class ExperimentCommand implements Runnable {
         Trainer.Result r;
         try (Backend.Scope run = be.scope()) { // the run's device memory goes back when it ends (F3)
             // a run folder without a state file never finished an epoch: it starts over, as before
-            r = new Trainer(be, mc, tc, train, test, dir, quiet).progress(false).overwrite(!resume).run(resume);
+            r = new Trainer(be, mc, tc, train, test, dir, quiet).progress(false).overwrite(!resume).stopWhen(stop).run(resume);
         }
+        if (r.interrupted() != null)
+            throw new Interrupted(String.format(Locale.ROOT, "%s: interrupted by %s %s; the state is saved in %s: the same command "
+                    + "continues (finished runs are skipped, this one resumes)", label, r.interrupted(),
+                    r.stepInEpoch() > 0 ? "in epoch " + r.epoch() + " after " + r.stepInEpoch() + " of " + r.stepsPerEpoch() + " steps"
+                            : "after epoch " + (r.epoch() - 1), dir.resolve("state.safetensors")));
         ModelInput.writeCsv(done, String.format(Locale.ROOT, "{\"best_test_loss\":%.6f,\"best_epoch\":%d,\"epochs\":%d,\"early_stop\":%b}%n",
                 r.bestLoss(), r.bestEpoch(), r.history().size(), r.stoppedEarly())); // whole or not at all; a failure is one line, exit 1
         return r.history();
@@ -127,7 +161,11 @@ final class ExperimentCommand implements Runnable {
         @Mixin Common common = new Common();
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
+            return withSignals(spec.commandLine().getOut(), this::experiment);
+        }
+
+        private Integer experiment() {
             InvalidInputException.require(runs >= 1 && runs <= 1000, "--runs must be in [1, 1000], got %d", runs);
             opts.defaultPreset = "seed";
             PrintWriter o = spec.commandLine().getOut();
@@ -187,7 +225,11 @@ final class ExperimentCommand implements Runnable {
         @Mixin Common common = new Common();
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
+            return withSignals(spec.commandLine().getOut(), this::experiment);
+        }
+
+        private Integer experiment() {
             opts.defaultPreset = "seed";
             if (opts.epochs == null) opts.epochs = 70;
             for (String v : variants) InvalidInputException.require(v.equals("early") || v.equals("fixed"), "--variants: early or fixed, got '%s'", v);

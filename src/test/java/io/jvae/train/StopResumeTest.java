@@ -145,6 +145,30 @@ class StopResumeTest {
     }
 
     @Test
+    void anExperimentStopsOnSigtermAndTheSameCommandFinishesItBitForBit() throws Exception {
+        Path data = tmp.resolve("exp-data");
+        Files.createDirectories(data);
+        Synthetic.writeMnistLike(data, 3000, 300);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        java.util.function.Function<Path, List<String>> exp = out -> List.of(java, "--add-modules", "jdk.incubator.vector", "-Xmx1g", "-cp",
+                System.getProperty("java.class.path"), "io.jvae.cli.Jvae", "experiment", "repeat", "--runs", "2", "--epochs", "4",
+                "--batch", "20", "--data", data.toString(), "--out", out.toString(), "--device", "cpu");
+        Ran straight = run(exp.apply(tmp.resolve("exp-a")), null, 0);
+        assertEquals(0, straight.code(), straight.out());
+        Ran term = run(exp.apply(tmp.resolve("exp-b")), "TERM", 1);
+        assertEquals(143, term.code(), term.out());
+        assertTrue(term.out().contains("interrupted by SIGTERM") && term.out().contains("the same command continues"), term.out());
+        Ran rest = run(exp.apply(tmp.resolve("exp-b")), null, 0);
+        assertEquals(0, rest.code(), rest.out());
+        for (String r : new String[] {"run-01", "run-02"}) {
+            Safetensors.File a = Safetensors.read(tmp.resolve("exp-a").resolve(r).resolve("model.safetensors"));
+            Safetensors.File b = Safetensors.read(tmp.resolve("exp-b").resolve(r).resolve("model.safetensors"));
+            for (String name : a.tensors().keySet())
+                assertArrayEquals(a.tensors().get(name).data(), b.tensors().get(name).data(), r + " " + name);
+        }
+    }
+
+    @Test
     void aSecondSignalHaltsAtOnce() throws Exception {
         // in this JVM, with the halt recorded instead of done: sun.misc.Signal.raise delivers to the installed handler
         java.util.concurrent.LinkedBlockingQueue<Integer> halts = new java.util.concurrent.LinkedBlockingQueue<>();
