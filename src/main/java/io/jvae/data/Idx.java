@@ -37,6 +37,11 @@ public final class Idx {
             return dims[0];
         }
 
+        /** Bytes per element of the type (1 for MNIST's unsigned bytes, 8 for float64). */
+        public int elementBytes() {
+            return elementSize(type);
+        }
+
         /** Product of the dimensions after the first (784 for 28x28 images, 1 for labels). */
         public int itemSize() {
             int s = 1;

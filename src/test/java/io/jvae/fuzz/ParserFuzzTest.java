@@ -23,7 +23,7 @@ class ParserFuzzTest {
     void idx(byte[] data) {
         try {
             Idx.Data d = Idx.parse(data, "fuzz");
-            if (d.bytes().length != (long) d.count() * d.itemSize()) throw new AssertionError("parsed size mismatch");
+            if (d.bytes().length != (long) d.count() * d.itemSize() * d.elementBytes()) throw new AssertionError("parsed size mismatch");
         } catch (InvalidInputException expected) {
             // a clear message: fine
         }
