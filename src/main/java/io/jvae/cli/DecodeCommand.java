@@ -60,10 +60,8 @@ final class DecodeCommand implements Callable<Integer> {
             ModelInput.writeRows(in.out, "decoded", x, n, d, "x");
             String wrote = in.file("decoded.npy") + ", " + in.file("decoded.csv");
             if (ImageGrid.isSquare(d)) {
-                int perRow = (int) Math.ceil(Math.sqrt(n)), rows = (n + perRow - 1) / perRow;
                 Path png = in.file("decoded.png");
-                ImageGrid.write(ImageGrid.render(ImageGrid.rows(java.util.Arrays.copyOf(xm, rows * perRow * d), d, rows, perRow),
-                        ImageGrid.side(d), ImageGrid.scaleFor(ImageGrid.side(d)), n + " decoded codes from " + input.getFileName(), null, null), png);
+                ImageGrid.write(ImageGrid.square(xm, d, n, n + " decoded codes from " + input.getFileName()), png);
                 wrote += ", " + png;
             }
             spec.commandLine().getOut().println("wrote " + wrote);

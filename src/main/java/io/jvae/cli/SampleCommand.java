@@ -54,12 +54,9 @@ final class SampleCommand implements Callable<Integer> {
             io.jvae.io.NpyWriter.write(in.file("z.npy"), z, n, lat);
             String wrote = in.file("samples.npy") + ", " + in.file("samples.csv") + ", " + in.file("z.npy");
             if (ImageGrid.isSquare(d)) {
-                int perRow = (int) Math.ceil(Math.sqrt(n)), rows = (n + perRow - 1) / perRow;
-                float[] padded = java.util.Arrays.copyOf(xm, rows * perRow * d); // blank cells after the last sample
                 Path png = in.file("samples.png");
-                ImageGrid.write(ImageGrid.render(ImageGrid.rows(padded, d, rows, perRow), ImageGrid.side(d), ImageGrid.scaleFor(ImageGrid.side(d)),
-                        String.format(Locale.ROOT, "%d samples from the prior, temperature %s%s", n, temperature,
-                                label == null ? "" : ", label " + label), null, null), png);
+                ImageGrid.write(ImageGrid.square(xm, d, n, String.format(Locale.ROOT, "%d samples from the prior, temperature %s%s", n,
+                        temperature, label == null ? "" : ", label " + label)), png);
                 wrote += ", " + png;
             }
             spec.commandLine().getOut().println("wrote " + wrote);

@@ -108,6 +108,17 @@ public final class ImageGrid {
         return g;
     }
 
+    /**
+     * n square images of d pixels (column j at x[j*d ..]) in a near-square grid, ceil(sqrt n) per
+     * row, blank cells after the last, each drawn at {@link #scaleFor} its side.
+     */
+    public static BufferedImage square(float[] x, int d, int n, String title) {
+        int perRow = (int) Math.ceil(Math.sqrt(n)), rows = (n + perRow - 1) / perRow, side = side(d);
+        float[][][] g = rows(java.util.Arrays.copyOf(x, rows * perRow * d), d, rows, perRow);
+        for (int c = n % perRow == 0 ? perRow : n % perRow; c < perRow; c++) g[rows - 1][c] = null; // blank, not black
+        return render(g, side, scaleFor(side), title, null, null);
+    }
+
     /** Screen pixels per image pixel: 2 for MNIST's 28 x 28, more for small images (8 x 8 digits: 7), so each is ~56 px wide. */
     public static int scaleFor(int side) {
         return Math.max(2, (56 + side - 1) / side);
