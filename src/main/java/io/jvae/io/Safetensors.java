@@ -167,9 +167,16 @@ public final class Safetensors {
             tensors.put(t, new Entry(shape, d));
             ranges.add(new long[] {b, en});
         }
+        // the format's rule (as the reference implementation checks it): the tensors tile the data
+        // section from byte 0 to its end, no overlap, no gap, nothing after the last
         ranges.sort((x, y) -> Long.compare(x[0], y[0]));
-        for (int i = 1; i < ranges.size(); i++)
-            if (ranges.get(i)[0] < ranges.get(i - 1)[1]) throw new InvalidInputException(name + ": tensors overlap in the data section");
+        long at = 0;
+        for (long[] r : ranges) {
+            if (r[0] < at) throw new InvalidInputException(name + ": tensors overlap in the data section");
+            if (r[0] > at) throw new InvalidInputException(name + ": " + (r[0] - at) + " bytes at data offset " + at + " belong to no tensor");
+            at = r[1];
+        }
+        if (at != dataLen) throw new InvalidInputException(name + ": " + (dataLen - at) + " bytes after the last tensor belong to no tensor");
         return new File(tensors, meta);
     }
 }

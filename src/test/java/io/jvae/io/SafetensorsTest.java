@@ -63,6 +63,12 @@ public class SafetensorsTest {
         assertTrue(fails(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8)).contains("bytes for shape"));
         assertTrue(fails(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,8]}}", 8)).contains("bad shape"));
         assertTrue(fails(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8)).contains("overlap"));
+        // the tensors must tile the data section: a gap, bytes before the first or after the last are refused
+        assertEquals("f: 4 bytes at data offset 4 belong to no tensor", fails(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12)));
+        assertEquals("f: 4 bytes at data offset 0 belong to no tensor", fails(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8)));
+        assertEquals("f: 4 bytes after the last tensor belong to no tensor", fails(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8)));
+        assertEquals("f: 8 bytes after the last tensor belong to no tensor", fails(file("{}", 8)));
         assertTrue(fails(file("{\"__metadata__\":{\"x\":1}}", 0)).contains("not a string"));
         assertTrue(fails(file("[1,2]", 0)).contains("object"));
     }
