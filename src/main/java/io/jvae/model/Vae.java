@@ -37,8 +37,8 @@ public final class Vae {
     private Tensor mu, lv, dmu, dlv;  // (L, B)
     private Tensor kl, klCol;         // (L, B) per-element KL, (B) per input
     private Tensor eps, z, dz;        // (L, B*J)
-    /** The batch x compressed by the last encode() (null: dense GEMMs), and the arrays it reuses. */
-    private SparseColumns xSparse, xSparseArrays;
+    /** The batch x compressed by the last encode() for the first layer (or not: dense GEMMs), and its arrays. */
+    private final io.jvae.backend.SparseInput xSparse = new io.jvae.backend.SparseInput();
     private Tensor[] hDec, dhDec;     // (h_i, B*J)
     private Tensor logits, dLogits;   // (D, B*J) decoder output before the sigmoid (without the output bias after a step), its gradient
     private Tensor partials, recCol;  // (LOSS_LANES, B*J) lane sums of -log p per sample, (B*J) their sums
@@ -280,13 +280,11 @@ public final class Vae {
     /** q(z|x): mu, lv (L, b) from x (D, b) [and y (C, b)]. */
     public void encode() {
         Tensor[] in = cls > 0 ? new Tensor[] {x.firstCols(b), y.firstCols(b)} : new Tensor[] {x.firstCols(b)};
-        xSparse = null;
-        if (enc.length > 0) {
-            xSparse = be.compress(in[0], xSparseArrays);
-            if (xSparse != null) xSparseArrays = xSparse;
-        }
+        SparseColumns xs = null;
+        if (enc.length > 0) xs = xSparse.compress(be, in[0]);
+        else xSparse.clear();
         for (int i = 0; i < enc.length; i++) {
-            enc[i].forward(be, in, i == 0 ? xSparse : null, hEnc[i].firstCols(b), cfg.activation());
+            enc[i].forward(be, in, i == 0 ? xs : null, hEnc[i].firstCols(b), cfg.activation());
             in = new Tensor[] {hEnc[i].firstCols(b)};
         }
         headMu.forward(be, in, mu.firstCols(b), Activation.IDENTITY);
@@ -295,7 +293,7 @@ public final class Vae {
 
     /** Whether the last encode() multiplied the batch compressed (the backend's sparse first layer). */
     public boolean sparseInput() {
-        return xSparse != null;
+        return xSparse.active();
     }
 
     /** z = mu + exp(0.5 lv) eps, eps ~ N(0, I) from Philox(seed, offset): (L, b*J). */
@@ -406,7 +404,7 @@ public final class Vae {
             be.actBackward(d, hEnc[i].firstCols(b), cfg.activation());
             Tensor[] in = i == 0 ? xIn : new Tensor[] {hEnc[i - 1].firstCols(b)};
             Tensor[] dIn = i == 0 ? null : new Tensor[] {dhEnc[i - 1].firstCols(b)};
-            SparseColumns xs = i == 0 && xSparse != null && xSparse.isOf(xIn[0]) ? xSparse : null;
+            SparseColumns xs = i == 0 ? xSparse.of(xIn[0]) : null; // the compressed batch only if it is this x
             enc[i].backward(be, in, xs, d, dIn, 0f, ones);
         }
     }
