@@ -103,6 +103,7 @@ JVAE_DEV float philox_normal(unsigned long long seed, unsigned long long e) {
 #define STEP_BETA 4            // f32: reparam_kl_backward's KL weight
 #define STEP_BC1 5             // f32: adam_step's 1 - b1^t
 #define STEP_BC2 6             // f32: adam_step's 1 - b2^t
+#define STEP_LR 7              // f32: adam_step's and rmsprop_step's learning rate (a schedule changes it by epoch)
 // words 8.. hold the batch's column indices, which gather_columns reads through its idx pointer.
 // With step null every kernel uses its by-value arguments (eager launches, and the CPU twins).
 
@@ -244,7 +245,7 @@ __global__ void gaussian_nll_var(const float* __restrict__ pre, const float* __r
 __global__ void adam_step(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m, float* __restrict__ v,
                           int n, float lr, float b1, float b2, float eps, float bc1, float bc2, const float* __restrict__ step,
                           const float* __restrict__ decay) {
-    if (step) { bc1 = step[STEP_BC1]; bc2 = step[STEP_BC2]; }
+    if (step) { bc1 = step[STEP_BC1]; bc2 = step[STEP_BC2]; lr = step[STEP_LR]; }
     GRID_STRIDE(i, n) {
         float gi = g[i];
         if (decay) gi = gi + decay[i] * p[i];
@@ -259,7 +260,8 @@ __global__ void adam_step(float* __restrict__ p, const float* __restrict__ g, fl
 // CpuBackend.rmspropStep (Keras form), on g' = g + decay p (decay null: g' = g):
 // ms = rho ms + (1-rho) g'^2; p -= lr g' / (sqrt(ms) + eps)
 __global__ void rmsprop_step(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ ms, int n,
-                             float lr, float rho, float eps, const float* __restrict__ decay) {
+                             float lr, float rho, float eps, const float* __restrict__ decay, const float* __restrict__ step) {
+    if (step) lr = step[STEP_LR];
     GRID_STRIDE(i, n) {
         float gi = g[i];
         if (decay) gi = gi + decay[i] * p[i];

@@ -57,7 +57,7 @@ static std::map<std::string, Launcher> kernels() {
     k["gaussian_nll"] = [](unsigned g, unsigned b, Args& a) { a.count(9); launch(g, b, gaussian_nll, a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.I(5), a.I(6), a.I(7), a.F(8)); };
     k["gaussian_nll_var"] = [](unsigned g, unsigned b, Args& a) { a.count(11); launch(g, b, gaussian_nll_var, a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.f(5), a.f(6), a.I(7), a.I(8), a.I(9), a.F(10)); };
     k["adam_step"] = [](unsigned g, unsigned b, Args& a) { a.count(13); launch(g, b, adam_step, a.f(0), a.f(1), a.f(2), a.f(3), a.I(4), a.F(5), a.F(6), a.F(7), a.F(8), a.F(9), a.F(10), a.f(11), a.f(12)); };
-    k["rmsprop_step"] = [](unsigned g, unsigned b, Args& a) { a.count(8); launch(g, b, rmsprop_step, a.f(0), a.f(1), a.f(2), a.I(3), a.F(4), a.F(5), a.F(6), a.f(7)); };
+    k["rmsprop_step"] = [](unsigned g, unsigned b, Args& a) { a.count(9); launch(g, b, rmsprop_step, a.f(0), a.f(1), a.f(2), a.I(3), a.F(4), a.F(5), a.F(6), a.f(7), a.f(8)); };
     k["axpy"] = [](unsigned g, unsigned b, Args& a) { a.count(4); launch(g, b, axpy, a.f(0), a.f(1), a.I(2), a.F(3)); };
     k["gather_columns"] = [](unsigned g, unsigned b, Args& a) { a.count(6); launch(g, b, gather_columns, a.f(0), a.i(1), a.f(2), a.I(3), a.I(4), a.I(5)); };
     k["binarize"] = [](unsigned g, unsigned b, Args& a) { a.count(5); launch(g, b, binarize, a.f(0), a.I(1), a.U(2), a.U(3), a.f(4)); };

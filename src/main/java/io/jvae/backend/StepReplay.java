@@ -23,7 +23,7 @@ public interface StepReplay extends AutoCloseable {
      * reparamForward; binarizeOffset: that of binarize; beta: the KL weight reparamKlBackward gets
      * (0 for IWAE); bc1, bc2: Adam's 1 - b1^t, 1 - b2^t (1 for RMSprop, unused).
      */
-    record Values(long noiseOffset, long binarizeOffset, float beta, float bc1, float bc2) {}
+    record Values(long noiseOffset, long binarizeOffset, float beta, float bc1, float bc2, float lr) {}
 
     /** The device-resident column indices of the current step's batch: b entries, refreshed by run. */
     Indices indices(int b);

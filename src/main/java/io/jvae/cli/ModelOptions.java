@@ -16,7 +16,8 @@ import java.util.List;
 
 /** Preset + overrides for the model and training settings (a picocli mixin shared by train and experiments). */
 final class ModelOptions {
-    @Option(names = "--preset", description = "seed (the slides' Keras model) or pytorch (the PyTorch example); train's default: pytorch, experiments': seed")
+    @Option(names = "--preset", description = "seed (the slides' Keras model), pytorch (the PyTorch example) or iwae-paper (Burda et al. 2016's "
+            + "one-layer MNIST model and schedule); train's default: pytorch, experiments': seed")
     String preset;
 
     /** The preset when --preset is not given (set by the command). */
@@ -47,6 +48,9 @@ final class ModelOptions {
     @Option(names = "--batch") Integer batch;
     @Option(names = "--optimizer", description = "adam or rmsprop") String optimizer;
     @Option(names = "--lr") Float lr;
+    @Option(names = "--lr-schedule", description = "learning rate by epoch: iwae (the IWAE paper's: 3^i epochs at 1e-3 * 10^(-i/7), "
+            + "i = 0..7), none, or EPOCHS:LR,EPOCHS:LR,... (the last rate stays); kept in the run's checkpoints, so --resume continues it")
+    String lrSchedule;
     @Option(names = "--beta", description = "weight of the KL term") Float beta;
     @Option(names = "--warmup", description = "epochs of linear KL warm-up from 0 to --beta") Integer warmup;
     @Option(names = "--l2", description = "L2 penalty on weights (Keras l2)") Float l2;
@@ -93,6 +97,7 @@ final class ModelOptions {
                 lr != null ? lr : t.lr(), t.beta1(), t.beta2(), t.rho(), eps, beta != null ? beta : t.beta(),
                 warmup != null ? warmup : t.warmupEpochs(), l2 != null ? l2 : t.l2(), samples != null ? samples : t.samples(),
                 seed != null ? seed : t.seed(), patience != null ? patience : t.patience(),
-                binarize != null ? binarize : t.binarize(), objective != null ? TrainConfig.Objective.parse(objective) : t.objective());
+                binarize != null ? binarize : t.binarize(), objective != null ? TrainConfig.Objective.parse(objective) : t.objective(),
+                lrSchedule != null ? lrSchedule : t.lrSchedule());
     }
 }

@@ -3,8 +3,15 @@ package io.jvae.train;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** One epoch's row of metrics.csv / metrics.jsonl. Losses are -ELBO per example in nats, L2 excluded. */
-public record EpochMetrics(int epoch, Losses train, Losses test, float beta, double seconds, double samplesPerSecond) {
+/**
+ * One epoch's row of metrics.csv / metrics.jsonl. Losses are -ELBO per example in nats, L2 excluded.
+ * lr: the epoch's learning rate (metrics.jsonl only, so the CSV keeps its columns; NaN when read from a CSV).
+ */
+public record EpochMetrics(int epoch, Losses train, Losses test, float beta, double seconds, double samplesPerSecond, float lr) {
+
+    public EpochMetrics(int epoch, Losses train, Losses test, float beta, double seconds, double samplesPerSecond) {
+        this(epoch, train, test, beta, seconds, samplesPerSecond, Float.NaN);
+    }
 
     public static final String CSV_HEADER =
             "epoch,train_loss,train_recon,train_kl,test_loss,test_recon,test_kl,beta,seconds,samples_per_s";
@@ -26,6 +33,7 @@ public record EpochMetrics(int epoch, Losses train, Losses test, float beta, dou
         m.put("beta", (double) beta);
         m.put("seconds", seconds);
         m.put("samples_per_s", samplesPerSecond);
+        if (Float.isFinite(lr)) m.put("lr", Double.parseDouble(Float.toString(lr))); // the float's shortest decimal: 3.0E-4, not 3.0000001E-4
         return m;
     }
 

@@ -35,11 +35,26 @@ public final class MetricsLog {
     public void open(int keepThrough) {
         List<EpochMetrics> kept = new ArrayList<>();
         if (keepThrough > 0) for (EpochMetrics m : readLenient(csv)) if (m.epoch() <= keepThrough) kept.add(m);
+        // the JSON lines as they were written (they carry fields the CSV has not, the epoch's lr), by epoch
+        java.util.Map<Long, String> jsonRows = new java.util.HashMap<>();
+        if (keepThrough > 0) {
+            try {
+                for (String l : Files.readAllLines(jsonl)) {
+                    try {
+                        jsonRows.put(Json.getLong(Json.parseObject(l), "epoch"), l.trim());
+                    } catch (InvalidInputException e) {
+                        // a line cut short by a kill: its epoch is re-run (and the CSV row written again)
+                    }
+                }
+            } catch (IOException e) {
+                // no metrics.jsonl: its rows are made from the CSV's
+            }
+        }
         StringBuilder c = new StringBuilder(EpochMetrics.CSV_HEADER).append('\n');
         StringBuilder j = new StringBuilder();
         for (EpochMetrics m : kept) {
             c.append(m.csv()).append('\n');
-            j.append(Json.write(m.toMap())).append('\n');
+            j.append(jsonRows.getOrDefault((long) m.epoch(), Json.write(m.toMap()))).append('\n');
         }
         // both files written to temp files first, renamed only when both were: a failure leaves both as they were
         try (AtomicFiles.Pending pc = AtomicFiles.prepare(csv, rewrite(c.toString()));

@@ -17,11 +17,13 @@ public final class Optimizer {
     final Tensor m, v;      // (P, 1) Adam first/second moments; RMSprop uses m as its mean square
     private final Tensor decay;   // (P, 1) 2 l2 at the weights, 0 at the biases; null without L2
     long t;                 // steps taken
+    private float lr;       // the learning rate now (the schedule's for the current epoch)
 
     public Optimizer(Vae vae, TrainConfig tc) {
         this.be = vae.be;
         this.vae = vae;
         this.tc = tc;
+        this.lr = tc.lr();
         this.m = be.alloc(vae.params.total, 1);
         this.v = tc.optimizer() == OptimizerKind.ADAM ? be.alloc(vae.params.total, 1) : be.alloc(1, 1);
         if (tc.l2() > 0) {
@@ -44,10 +46,19 @@ public final class Optimizer {
     public void update(long t) {
         Params p = vae.params;
         if (tc.optimizer() == OptimizerKind.ADAM) {
-            be.adamStep(p.values, p.grads, m, v, decay, tc.lr(), tc.beta1(), tc.beta2(), tc.eps(), biasCorrection1(t), biasCorrection2(t));
+            be.adamStep(p.values, p.grads, m, v, decay, lr, tc.beta1(), tc.beta2(), tc.eps(), biasCorrection1(t), biasCorrection2(t));
         } else {
-            be.rmspropStep(p.values, p.grads, m, decay, tc.lr(), tc.rho(), tc.eps());
+            be.rmspropStep(p.values, p.grads, m, decay, lr, tc.rho(), tc.eps());
         }
+    }
+
+    /** The learning rate of the next updates (the Trainer sets each epoch's from the schedule). */
+    public void setLearningRate(float lr) {
+        this.lr = lr;
+    }
+
+    public float learningRate() {
+        return lr;
     }
 
     /** Counts one update made by a replayed step. */

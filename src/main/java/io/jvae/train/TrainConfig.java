@@ -21,7 +21,7 @@ import static io.jvae.InvalidInputException.require;
  */
 public record TrainConfig(int epochs, int batch, OptimizerKind optimizer, float lr, float beta1, float beta2,
                           float rho, float eps, float beta, int warmupEpochs, float l2, int samples, long seed,
-                          int patience, boolean binarize, Objective objective) {
+                          int patience, boolean binarize, Objective objective, String lrSchedule) {
 
     /** What the optimizer minimises: the negative ELBO (J samples averaged) or the IWAE bound (K = samples). */
     public enum Objective {
@@ -42,7 +42,14 @@ public record TrainConfig(int epochs, int batch, OptimizerKind optimizer, float 
         this(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, patience, binarize, Objective.ELBO);
     }
 
+    /** Without a learning-rate schedule. */
+    public TrainConfig(int epochs, int batch, OptimizerKind optimizer, float lr, float beta1, float beta2, float rho, float eps,
+                       float beta, int warmupEpochs, float l2, int samples, long seed, int patience, boolean binarize, Objective objective) {
+        this(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, patience, binarize, objective, "");
+    }
+
     public TrainConfig {
+        lrSchedule = LrSchedule.parse(lrSchedule).spec(); // checked, and one spelling per schedule
         require(epochs > 0 && epochs <= 1_000_000, "--epochs must be in [1, 1000000], got %d", epochs);
         require(batch > 0 && batch <= 1 << 20, "--batch must be in [1, 1048576], got %d", batch);
         require(Float.isFinite(lr) && lr > 0, "--lr must be a positive number, got %s", lr);
@@ -57,6 +64,15 @@ public record TrainConfig(int epochs, int batch, OptimizerKind optimizer, float 
         require(optimizer != null && objective != null, "optimizer and objective must be set");
         require(objective != Objective.IWAE || beta == 1f, "--objective iwae has no KL weight: --beta must be 1, got %s", beta);
         require(objective != Objective.IWAE || warmupEpochs == 0, "--objective iwae has no KL weight to warm up: drop --warmup");
+    }
+
+    /** The learning rate of epoch (1-based): --lr, or the schedule's. */
+    public float lrAt(int epoch) {
+        return LrSchedule.parse(lrSchedule).lrAt(epoch, lr);
+    }
+
+    public TrainConfig withLrSchedule(String s) {
+        return new TrainConfig(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, patience, binarize, objective, s);
     }
 
     /** beta at a fractional epoch (0-based, step / stepsPerEpoch): linear warm-up then constant. */
@@ -83,6 +99,7 @@ public record TrainConfig(int epochs, int batch, OptimizerKind optimizer, float 
         m.put("patience", patience);
         m.put("binarize", binarize);
         m.put("objective", objective.name().toLowerCase());
+        if (!lrSchedule.isEmpty()) m.put("lr_schedule", lrSchedule);
         return m;
     }
 
@@ -98,18 +115,19 @@ public record TrainConfig(int epochs, int batch, OptimizerKind optimizer, float 
                 (float) Json.getDouble(m, "eps"), (float) Json.getDouble(m, "beta"), (int) Json.getLong(m, "warmup_epochs"),
                 (float) Json.getDouble(m, "l2"), (int) Json.getLong(m, "samples"), Json.getLong(m, "seed"),
                 (int) Json.getLong(m, "patience"), Boolean.TRUE.equals(m.get("binarize")),
-                m.containsKey("objective") ? Objective.parse(Json.getString(m, "objective")) : Objective.ELBO);
+                m.containsKey("objective") ? Objective.parse(Json.getString(m, "objective")) : Objective.ELBO,
+                m.containsKey("lr_schedule") ? Json.getString(m, "lr_schedule") : "");
     }
 
     public TrainConfig withSeed(long s) {
-        return new TrainConfig(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, s, patience, binarize, objective);
+        return new TrainConfig(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, s, patience, binarize, objective, lrSchedule);
     }
 
     public TrainConfig withPatience(int p) {
-        return new TrainConfig(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, p, binarize, objective);
+        return new TrainConfig(epochs, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, p, binarize, objective, lrSchedule);
     }
 
     public TrainConfig withEpochs(int e) {
-        return new TrainConfig(e, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, patience, binarize, objective);
+        return new TrainConfig(e, batch, optimizer, lr, beta1, beta2, rho, eps, beta, warmupEpochs, l2, samples, seed, patience, binarize, objective, lrSchedule);
     }
 }

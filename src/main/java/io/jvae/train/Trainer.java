@@ -260,6 +260,7 @@ public final class Trainer {
             else sums.reset();
             partial = null;
             beta = tc.beta();
+            opt.setLearningRate(tc.lrAt(epoch)); // the schedule's rate: every step of the epoch (replayed ones read it from the step block)
             try (Progress bar = Progress.start(String.format(Locale.ROOT, "epoch %d/%d", epoch, tc.epochs()), stepsPerEpoch, showProgress)) {
                 for (int s = s0; s < stepsPerEpoch; s++) {
                     int start = s * bmax, b = Math.min(bmax, n - start);
@@ -304,7 +305,7 @@ public final class Trainer {
             Losses trainLoss = Losses.of(hs[0], hs[1], n);
             Losses testLoss = evaluator.evaluate(dTest, Seeds.derive(tc.seed(), Seeds.EVAL), tc.binarize());
             if (!testLoss.finite()) throw diverged(epoch, stepsPerEpoch, stepsPerEpoch, testLoss);
-            EpochMetrics m = new EpochMetrics(epoch, trainLoss, testLoss, beta, seconds, n / seconds);
+            EpochMetrics m = new EpochMetrics(epoch, trainLoss, testLoss, beta, seconds, n / seconds, opt.learningRate());
             metrics.append(m);
             history.add(m);
             boolean improved = testLoss.loss() < bestLoss;

@@ -66,7 +66,8 @@ public final class TrainingSteps implements AutoCloseable {
             return;
         }
         long t = opt.steps() + 1;
-        StepReplay.Values v = new StepReplay.Values(noise, bin, iwae ? 0f : beta, opt.biasCorrection1(t), opt.biasCorrection2(t));
+        StepReplay.Values v = new StepReplay.Values(noise, bin, iwae ? 0f : beta, opt.biasCorrection1(t), opt.biasCorrection2(t),
+                opt.learningRate());
         replay.run(v, order, start, b, () -> {
             body(replay.indices(b), v.noiseOffset(), v.binarizeOffset(), v.beta(), iwae);
             opt.update(t);

@@ -200,12 +200,13 @@ class StopResumeTest {
     }
 
     @Test
-    void iwaeAndEarlyStoppingRunsStopAndResumeBitForBit() {
+    void iwaeEarlyStoppingAndScheduledRunsStopAndResumeBitForBit() throws Exception {
         // IWAE: the open chunk carries the IWAE sum too; patience: a stop at an epoch's end keeps the early-stopping record
         TrainConfig iwae = new TrainConfig(2, 10, OptimizerKind.ADAM, 3e-3f, 0.9f, 0.999f, 0.9f, 1e-8f, 1f, 0, 0f, 3, 7, 0, true,
                 TrainConfig.Objective.IWAE);
         TrainConfig patient = new TrainConfig(4, 10, OptimizerKind.ADAM, 3e-3f, 0.9f, 0.999f, 0.9f, 1e-8f, 1f, 0, 0f, 1, 7, 1, false);
-        for (TrainConfig t : new TrainConfig[] {iwae, patient}) {
+        TrainConfig scheduled = tc().withLrSchedule("1:3e-3,1:1e-3,1:3e-4"); // the rate changes at each epoch: resumed by epoch
+        for (TrainConfig t : new TrainConfig[] {iwae, patient, scheduled}) {
             String k = t.objective() + "-" + t.patience();
             Trainer.Result straight = trainer(tmp.resolve(k + "-a"), t).run(false);
             Path out = tmp.resolve(k + "-b");
@@ -219,5 +220,10 @@ class StopResumeTest {
             assertEquals(ma.size(), mb.size(), k);
             for (int e = 0; e < ma.size(); e++) assertEquals(ma.get(e).train(), mb.get(e).train(), k + " train losses of epoch " + (e + 1));
         }
+        // the scheduled run's metrics.jsonl records each epoch's rate
+        List<String> rows = Files.readAllLines(tmp.resolve("ELBO-0-b/metrics.jsonl"));
+        String[] want = {"\"lr\":0.003", "\"lr\":0.001", "\"lr\":3.0E-4"};
+        assertEquals(3, rows.size());
+        for (int e = 0; e < 3; e++) assertTrue(rows.get(e).endsWith(want[e] + "}"), rows.get(e));
     }
 }

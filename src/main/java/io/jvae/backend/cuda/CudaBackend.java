@@ -772,12 +772,20 @@ public final class CudaBackend implements Backend {
         sameAsStep("adamStep's bias corrections", capturing == null || Float.floatToIntBits(bc1) == Float.floatToIntBits(capturing.values.bc1())
                 && Float.floatToIntBits(bc2) == Float.floatToIntBits(capturing.values.bc2()), bc1 + ", " + bc2,
                 capturing == null ? null : capturing.values.bc1() + ", " + capturing.values.bc2());
+        sameLrAsStep(lr);
         launch(Kernel.ADAM_STEP, p.size(), p, g, m, v, p.size(), lr, b1, b2, eps, bc1, bc2, stepBlock(), decay);
     }
 
     @Override
     public void rmspropStep(Tensor p, Tensor g, Tensor ms, Tensor decay, float lr, float rho, float eps) {
-        launch(Kernel.RMSPROP_STEP, p.size(), p, g, ms, p.size(), lr, rho, eps, decay);
+        sameLrAsStep(lr);
+        launch(Kernel.RMSPROP_STEP, p.size(), p, g, ms, p.size(), lr, rho, eps, decay, stepBlock());
+    }
+
+    /** A captured optimizer reads its learning rate from the step block: the call's must be the step's. */
+    private void sameLrAsStep(float lr) {
+        sameAsStep("the optimizer's learning rate", capturing == null || Float.floatToIntBits(lr) == Float.floatToIntBits(capturing.values.lr()),
+                lr, capturing == null ? null : capturing.values.lr());
     }
 
     @Override

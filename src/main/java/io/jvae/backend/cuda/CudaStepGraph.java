@@ -27,7 +27,7 @@ import java.util.Map;
  * waits only when it is a whole half-ring of steps ahead of the device).
  */
 final class CudaStepGraph implements StepReplay {
-    /** Words before the indices in the step block (vae_kernels.cu: STEP_NOISE_OFFSET .. STEP_BC2, padded). */
+    /** Words before the indices in the step block (vae_kernels.cu: STEP_NOISE_OFFSET .. STEP_LR). */
     static final int WORDS = 8;
     /** Slots of the host ring. */
     static final int SLOTS = 64;
@@ -81,6 +81,7 @@ final class CudaStepGraph implements StepReplay {
         buf.putFloat(base + 16, v.beta());         // STEP_BETA
         buf.putFloat(base + 20, v.bc1());          // STEP_BC1
         buf.putFloat(base + 24, v.bc2());          // STEP_BC2
+        buf.putFloat(base + 28, v.lr());           // STEP_LR
         for (int j = 0; j < b; j++) buf.putInt(base + 4 * (WORDS + j), idx[off + j]);
         be.copyToDevice(block, host, at, WORDS + b);
         if (slot % (SLOTS / 2) == SLOTS / 2 - 1) {

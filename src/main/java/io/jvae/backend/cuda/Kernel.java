@@ -28,7 +28,7 @@ public enum Kernel {
             Param.F32 /*lr*/, Param.F32 /*b1*/, Param.F32 /*b2*/, Param.F32 /*eps*/, Param.F32 /*bc1*/, Param.F32 /*bc2*/, Param.F32_PTR /*step block or null*/,
             Param.F32_PTR /*decay or null*/),
     RMSPROP_STEP("rmsprop_step", Param.F32_PTR /*p*/, Param.F32_PTR /*g*/, Param.F32_PTR /*ms*/, Param.I32 /*n*/,
-            Param.F32 /*lr*/, Param.F32 /*rho*/, Param.F32 /*eps*/, Param.F32_PTR /*decay or null*/),
+            Param.F32 /*lr*/, Param.F32 /*rho*/, Param.F32 /*eps*/, Param.F32_PTR /*decay or null*/, Param.F32_PTR /*step block or null*/),
     AXPY("axpy", Param.F32_PTR /*y*/, Param.F32_PTR /*x*/, Param.I32 /*n*/, Param.F32 /*alpha*/),
     GATHER_COLUMNS("gather_columns", Param.F32_PTR /*src*/, Param.I32_PTR /*idx*/, Param.F32_PTR /*dst*/, Param.I32 /*rows*/,
             Param.I32 /*cols*/, Param.I32 /*n*/),

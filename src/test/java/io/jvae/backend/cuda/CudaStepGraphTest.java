@@ -67,6 +67,7 @@ class CudaStepGraphTest {
         try (TrainingSteps ts = new TrainingSteps(vae, opt, tc, x, null, stats, 5, 6, graphs)) {
             assertEquals(graphs && be instanceof CudaBackend, ts.replayed());
             for (int e = 1; e <= epochs; e++) {
+                opt.setLearningRate(tc.lrAt(e)); // as the Trainer does: the schedule's rate for the epoch
                 ts.epoch(Seeds.permutation(3, e, N));
                 be.fill(stats, 0f);
                 int steps = (N + batch - 1) / batch;
@@ -104,6 +105,27 @@ class CudaStepGraphTest {
         assertSameBits("parameters, graph vs eager", eager[0], graph[0]);
         assertSameBits("loss sums, graph vs eager", eager[1], graph[1]);
         Close.assertAllClose("loss sums, graph vs cpu", cpu[1], graph[1], 0f, 1e-4f);
+    }
+
+    @Test
+    void aLearningRateScheduleReachesReplayedStepsThroughTheStepBlock() {
+        // the graph is recorded in epoch 1; epoch 2's rate (30x lower) must come from the step block,
+        // for Adam and for RMSprop (each reads STEP_LR), or graph and eager parameters part
+        for (TrainConfig base : new TrainConfig[] {Preset.PYTORCH.train, Preset.SEED.train}) {
+            TrainConfig tc = base.withEpochs(2).withLrSchedule("1:3e-3,1:1e-4");
+            float[][] eager, graph, constant;
+            try (CudaBackend be = CudaBackend.open(0, false)) {
+                eager = train(be, tc, false, 2);
+            }
+            try (CudaBackend be = CudaBackend.open(0, false)) {
+                graph = train(be, tc, true, 2);
+            }
+            try (CudaBackend be = CudaBackend.open(0, false)) {
+                constant = train(be, tc.withLrSchedule("1:3e-3"), true, 2);
+            }
+            assertSameBits(tc.optimizer() + " parameters with a schedule, graph vs eager", eager[0], graph[0]);
+            assertFalse(java.util.Arrays.equals(graph[0], constant[0]), tc.optimizer() + ": the second epoch's rate changed the step");
+        }
     }
 
     @Test
@@ -219,7 +241,7 @@ class CudaStepGraphTest {
         try (CudaBackend be = CudaBackend.open(0, false)) {
             StepReplay r = be.stepReplay(4);
             Tensor mu = be.alloc(2, 4), lv = be.alloc(2, 4), eps = be.alloc(2, 4), z = be.alloc(2, 4);
-            StepReplay.Values v = new StepReplay.Values(100, 0, 1f, 1f, 1f);
+            StepReplay.Values v = new StepReplay.Values(100, 0, 1f, 1f, 1f, 1e-3f);
             r.run(v, new int[] {0, 1, 2, 3}, 0, 4, () -> be.reparamForward(mu, lv, eps, z, 9, 100)); // the first runs call by call
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> r.run(v, new int[] {0, 1, 2, 3}, 0, 4, () -> be.reparamForward(mu, lv, eps, z, 9, 101)));

@@ -114,7 +114,12 @@ class KernelEmulationTest {
 
     /** The step block of a captured training step (vae_kernels.cu, STEP_*): u64 slots low word first. */
     static float[] stepBlock(long noiseOffset, long binarizeOffset, float beta, float bc1, float bc2) {
+        return stepBlock(noiseOffset, binarizeOffset, beta, bc1, bc2, 0f);
+    }
+
+    static float[] stepBlock(long noiseOffset, long binarizeOffset, float beta, float bc1, float bc2, float lr) {
         float[] b = new float[8];
+        b[7] = lr;
         b[0] = Float.intBitsToFloat((int) noiseOffset);
         b[1] = Float.intBitsToFloat((int) (noiseOffset >>> 32));
         b[2] = Float.intBitsToFloat((int) binarizeOffset);
@@ -233,16 +238,18 @@ class KernelEmulationTest {
                 be.adamStep(tp, t(g, n, 1), tm, tv, null, 1e-3f, 0.9f, 0.999f, 1e-8f, bc1, bc2);
                 List<Object> o = emu.call(Kernel.ADAM_STEP, s[0], s[1], p.clone(), g, m.clone(), v.clone(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, bc1, bc2, null, null);
                 assertBits("adam p n=" + n, h(tp), f(o, 0));
-                List<Object> os = emu.call(Kernel.ADAM_STEP, s[0], s[1], p.clone(), g, m.clone(), v.clone(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, 1f, 1f,
-                        stepBlock(0, 0, 0, bc1, bc2), null);
-                assertBits("adam p (bc1, bc2 from the step block) n=" + n, h(tp), f(os, 0));
+                List<Object> os = emu.call(Kernel.ADAM_STEP, s[0], s[1], p.clone(), g, m.clone(), v.clone(), n, 7f, 0.9f, 0.999f, 1e-8f, 1f, 1f,
+                        stepBlock(0, 0, 0, bc1, bc2, 1e-3f), null);
+                assertBits("adam p (lr, bc1, bc2 from the step block) n=" + n, h(tp), f(os, 0));
                 assertBits("adam m n=" + n, h(tm), f(o, 2));
                 assertBits("adam v n=" + n, h(tv), f(o, 3));
                 Tensor tp2 = t(p, n, 1), tms = t(v, n, 1);
                 be.rmspropStep(tp2, t(g, n, 1), tms, null, 1e-3f, 0.9f, 1e-7f);
-                o = emu.call(Kernel.RMSPROP_STEP, s[0], s[1], p.clone(), g, v.clone(), n, 1e-3f, 0.9f, 1e-7f, null);
+                o = emu.call(Kernel.RMSPROP_STEP, s[0], s[1], p.clone(), g, v.clone(), n, 1e-3f, 0.9f, 1e-7f, null, null);
                 assertBits("rmsprop p n=" + n, h(tp2), f(o, 0));
                 assertBits("rmsprop ms n=" + n, h(tms), f(o, 2));
+                o = emu.call(Kernel.RMSPROP_STEP, s[0], s[1], p.clone(), g, v.clone(), n, 7f, 0.9f, 1e-7f, null, stepBlock(0, 0, 0, 1f, 1f, 1e-3f));
+                assertBits("rmsprop p (lr from the step block) n=" + n, h(tp2), f(o, 0));
                 // the L2 decay fused in (2 l2 on "weights", 0 on "biases")
                 float[] d = new float[n];
                 for (int i = 0; i < n; i++) d[i] = i % 3 == 0 ? 0f : 2e-4f;
@@ -251,7 +258,7 @@ class KernelEmulationTest {
                 o = emu.call(Kernel.ADAM_STEP, s[0], s[1], p.clone(), g, m.clone(), v.clone(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, bc1, bc2, null, d);
                 assertBits("adam p (decay) n=" + n, h(tp3), f(o, 0));
                 be.rmspropStep(tp4, t(g, n, 1), tms3, t(d, n, 1), 1e-3f, 0.9f, 1e-7f);
-                o = emu.call(Kernel.RMSPROP_STEP, s[0], s[1], p.clone(), g, v.clone(), n, 1e-3f, 0.9f, 1e-7f, d);
+                o = emu.call(Kernel.RMSPROP_STEP, s[0], s[1], p.clone(), g, v.clone(), n, 1e-3f, 0.9f, 1e-7f, d, null);
                 assertBits("rmsprop p (decay) n=" + n, h(tp4), f(o, 0));
                 Tensor ty = t(p, n, 1);
                 be.axpy(0.37f, t(g, n, 1), ty);
