@@ -354,7 +354,7 @@ class ApiTest {
         assertEquals("latent must be > 0, got 0", message(() -> plain().latent(0).build()));
         assertEquals("learningRate must be a positive number, got -1.0", message(() -> plain().learningRate(-1).build()));
         assertEquals("device must be auto, cpu, cuda or cuda:N, got 'tpu'", message(() -> plain().device("tpu").build()));
-        assertEquals("unknown preset 'keras2' (seed, pytorch)", message(() -> VaeModel.builder().preset("keras2")));
+        assertEquals("unknown preset 'keras2' (seed, pytorch, iwae-paper)", message(() -> VaeModel.builder().preset("keras2")));
         assertEquals("resume needs a runFolder to resume from", message(() -> plain().resume(true).build()));
         // a gaussian decoder takes any finite values
         try (VaeModel g = plain().decoder("gaussian").epochs(1).build()) {

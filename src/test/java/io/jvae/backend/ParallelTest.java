@@ -22,7 +22,20 @@ class ParallelTest {
             });
             for (int i = 0; i < n; i++) assertEquals(1, hits[i], "rep " + rep + " index " + i);
         }
-        assertTrue(threads.size() >= 2, "the work was shared: " + threads);
+        // whether those tiny regions reached the worker depends on the machine's load (the caller may
+        // claim every chunk first); a region whose two chunks wait for each other shares by necessity
+        java.util.concurrent.CountDownLatch both = new java.util.concurrent.CountDownLatch(2);
+        java.util.Set<String> pair = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Parallel.chunks(2, 2, (lo, hi) -> {
+            pair.add(Thread.currentThread().getName());
+            both.countDown();
+            try {
+                assertTrue(both.await(30, java.util.concurrent.TimeUnit.SECONDS), "the other chunk never ran on another thread");
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertEquals(2, pair.size(), "two chunks that wait for each other ran on two threads: " + pair);
     }
 
     @Test
