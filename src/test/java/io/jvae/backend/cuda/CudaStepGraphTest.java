@@ -17,6 +17,7 @@ import jcuda.driver.JCudaDriver;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -127,6 +128,41 @@ class CudaStepGraphTest {
             assertFalse(java.util.Arrays.equals(graph[0], constant[0]), tc.optimizer() + ": the second epoch's rate changed the step");
         }
     }
+
+    /**
+     * A run on the device stopped inside an epoch (and at an epoch's end) and resumed by a new
+     * backend: the resumed run records its graphs anew and ends bit for bit where an uninterrupted
+     * device run ends (the stand-in is deterministic), with a schedule changing the rate mid-run.
+     */
+    @Test
+    void aDeviceRunStoppedAndResumedEqualsAnUninterruptedOne(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+        ModelConfig mc = new ModelConfig(64, java.util.List.of(32), 3, java.util.List.of(32), io.jvae.backend.Activation.TANH,
+                io.jvae.model.Likelihood.BERNOULLI, 0, io.jvae.model.Init.GLOROT);
+        io.jvae.data.Dataset train = io.jvae.testing.Synthetic.dataset("train", 600, 8, 1), test = io.jvae.testing.Synthetic.dataset("test", 100, 8, 2);
+        TrainConfig tc = new TrainConfig(3, 10, io.jvae.train.OptimizerKind.ADAM, 3e-3f, 0.9f, 0.999f, 0.9f, 1e-8f, 1f, 1, 0f, 1, 7, 0, true)
+                .withLrSchedule("1:3e-3,2:1e-3");
+        java.util.function.BiFunction<java.nio.file.Path, java.util.function.Supplier<String>, io.jvae.train.Trainer.Result> run = (dir, stop) -> {
+            CudaBackend be = CudaBackend.open(0, false);
+            io.jvae.train.Trainer.Result r = new io.jvae.train.Trainer(be, mc, tc, train, test, dir,
+                    new java.io.PrintStream(new java.io.ByteArrayOutputStream())).progress(false).stopWhen(stop).run(java.nio.file.Files.exists(dir.resolve("state.safetensors")));
+            float[] p = new float[r.vae().params.total];
+            be.download(r.vae().params.values, p, 0);
+            be.close();
+            lastParams = p;
+            return r;
+        };
+        run.apply(tmp.resolve("a"), () -> null);
+        float[] straight = lastParams;
+        int[] polls = {0, 0};
+        io.jvae.train.Trainer.Result first = run.apply(tmp.resolve("b"), () -> ++polls[0] == 23 ? "STOP" : null);
+        assertEquals(List.of("STOP", 1, 23), List.of(first.interrupted(), first.epoch(), first.stepInEpoch()), "inside epoch 1");
+        io.jvae.train.Trainer.Result second = run.apply(tmp.resolve("b"), () -> ++polls[1] == 37 ? "STOP" : null);
+        assertEquals(List.of("STOP", 2, 0), List.of(second.interrupted(), second.epoch(), second.stepInEpoch()), "at the end of epoch 1");
+        assertNull(run.apply(tmp.resolve("b"), () -> null).interrupted());
+        assertSameBits("parameters after two stops and resumes on the device", straight, lastParams);
+    }
+
+    static float[] lastParams;
 
     @Test
     void moreStepsThanTheRingHasSlotsReplayAsTheyRunEagerly() {
