@@ -39,12 +39,11 @@ final class CpuLoss {
      * Backend.LOSS_LANES lanes: the order in which each GPU thread of the loss kernels adds its rows.
      */
     static void laneSums(float[] loss, int rows, float[] out, int oo) {
-        float[] acc = new float[Backend.LOSS_LANES];
+        java.util.Arrays.fill(out, oo, oo + Backend.LOSS_LANES, 0f); // summed in place: nothing allocated per column
         int r = 0;
         for (; r + Backend.LOSS_LANES <= rows; r += Backend.LOSS_LANES)
-            for (int k = 0; k < Backend.LOSS_LANES; k++) acc[k] += loss[r + k];
-        for (int k = 0; r + k < rows; k++) acc[k] += loss[r + k];
-        System.arraycopy(acc, 0, out, oo, Backend.LOSS_LANES);
+            for (int k = 0; k < Backend.LOSS_LANES; k++) out[oo + k] += loss[r + k];
+        for (int k = 0; r + k < rows; k++) out[oo + k] += loss[r + k];
     }
 
     /** The scalar sigmoid cross-entropy over [lo, hi) of one column (also the tail of the SIMD loop). */

@@ -55,7 +55,7 @@ final class EncodeCommand implements Callable<Integer> {
         String name = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase(Locale.ROOT);
         boolean npy = name.endsWith(".npy");
         InvalidInputException.require(npy || name.endsWith(".csv"), "--out must end in .npy or .csv, got %s", out);
-        io.jvae.model.ModelConfig cfg = io.jvae.train.Checkpoint.config(io.jvae.io.Safetensors.read(checkpoint), checkpoint);
+        io.jvae.model.ModelConfig cfg = io.jvae.train.Checkpoint.config(checkpoint); // the header only: the model loads below
         Dataset ds;
         if (input != null) {
             ds = UserData.input(input, labels, dataOptions.options(), checkpoint, cfg).data();

@@ -113,33 +113,64 @@ public final class Safetensors {
         return parse(all, path.toString());
     }
 
+    /**
+     * Only the header's __metadata__ (a model's config, its scaling), read without the tensors: the
+     * 8-byte length and the JSON header, checked as {@link #read} checks them.
+     */
+    public static Map<String, String> readMetadata(Path path) {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(path)) {
+            long size = ch.size();
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            while (len.hasRemaining() && ch.read(len) >= 0) { }
+            if (len.hasRemaining()) throw new InvalidInputException(path + ": " + size + " bytes is too short for a safetensors file");
+            long n = len.flip().getLong();
+            if (n <= 0 || n > MAX_HEADER || n > size - 8L)
+                throw new InvalidInputException(path + ": header length " + n + " impossible for a file of " + size + " bytes");
+            ByteBuffer text = ByteBuffer.allocate((int) n);
+            while (text.hasRemaining() && ch.read(text) >= 0) { }
+            return metadataOf(header(new String(text.array(), StandardCharsets.UTF_8), path.toString()), path.toString());
+        } catch (NoSuchFileException e) {
+            throw new InvalidInputException(path + ": no such file");
+        } catch (IOException e) {
+            throw new InvalidInputException(path + ": cannot read (" + e.getMessage() + ")");
+        }
+    }
+
+    private static Map<String, Object> header(String text, String name) {
+        try {
+            return Json.parseObject(text);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(name + ": bad safetensors header, " + e.getMessage());
+        }
+    }
+
+    /** __metadata__: an object of strings (absent: empty). */
+    private static Map<String, String> metadataOf(Map<String, Object> header, String name) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        Object raw = header.get("__metadata__");
+        if (raw == null) return meta;
+        if (!(raw instanceof Map<?, ?> m)) throw new InvalidInputException(name + ": __metadata__ is not an object");
+        for (Map.Entry<?, ?> me : m.entrySet()) {
+            if (!(me.getValue() instanceof String v)) throw new InvalidInputException(name + ": metadata '" + me.getKey() + "' is not a string");
+            meta.put((String) me.getKey(), v);
+        }
+        return meta;
+    }
+
     @SuppressWarnings("unchecked")
     public static File parse(byte[] all, String name) {
         if (all.length < 8) throw new InvalidInputException(name + ": " + all.length + " bytes is too short for a safetensors file");
         long n = ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         if (n <= 0 || n > MAX_HEADER || n > all.length - 8L)
             throw new InvalidInputException(name + ": header length " + n + " impossible for a file of " + all.length + " bytes");
-        String text = new String(all, 8, (int) n, StandardCharsets.UTF_8);
-        Map<String, Object> header;
-        try {
-            header = Json.parseObject(text);
-        } catch (InvalidInputException e) {
-            throw new InvalidInputException(name + ": bad safetensors header, " + e.getMessage());
-        }
+        Map<String, Object> header = header(new String(all, 8, (int) n, StandardCharsets.UTF_8), name);
         long dataStart = 8 + n, dataLen = all.length - dataStart;
-        Map<String, String> meta = new LinkedHashMap<>();
+        Map<String, String> meta = metadataOf(header, name);
         Map<String, Entry> tensors = new LinkedHashMap<>();
         List<long[]> ranges = new ArrayList<>();
         ByteBuffer data = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
         for (Map.Entry<String, Object> e : header.entrySet()) {
-            if (e.getKey().equals("__metadata__")) {
-                if (!(e.getValue() instanceof Map<?, ?> m)) throw new InvalidInputException(name + ": __metadata__ is not an object");
-                for (Map.Entry<?, ?> me : m.entrySet()) {
-                    if (!(me.getValue() instanceof String v)) throw new InvalidInputException(name + ": metadata '" + me.getKey() + "' is not a string");
-                    meta.put((String) me.getKey(), v);
-                }
-                continue;
-            }
+            if (e.getKey().equals("__metadata__")) continue;
             String t = e.getKey();
             if (!(e.getValue() instanceof Map<?, ?> raw)) throw new InvalidInputException(name + ": tensor '" + t + "' is not an object");
             Map<String, Object> h = (Map<String, Object>) raw;

@@ -231,7 +231,13 @@ public final class Checkpoint {
 
     /** A checkpoint's {@code __metadata__} (e.g. {@code jvae.scaling}, absent in older files). */
     public static Map<String, String> metadata(Path path) {
-        return Safetensors.read(path).metadata();
+        return Safetensors.readMetadata(path);
+    }
+
+    /** The model config of a checkpoint, from its header alone (the tensors are not read). */
+    public static ModelConfig config(Path path) {
+        Map<String, String> m = metadata(path);
+        return config(new Safetensors.File(Map.of(), m), path);
     }
 
     /** Restores parameters and optimizer into vae/opt; returns the loop state. */

@@ -19,6 +19,20 @@ public class SafetensorsTest {
     Path dir;
 
     @Test
+    void theMetadataAloneReadsAsTheWholeFileDoesAndItsErrorsAreOneLine() throws Exception {
+        Path p = dir.resolve("meta.safetensors");
+        Safetensors.write(p, Map.of("w", new Safetensors.Entry(new long[] {3}, new float[] {1, 2, 3})), Map.of("jvae.model", "{}", "k", "v"));
+        assertEquals(Safetensors.read(p).metadata(), Safetensors.readMetadata(p));
+        Path bad = dir.resolve("bad.safetensors"), shortFile = dir.resolve("short.safetensors");
+        Files.write(bad, file("{\"__metadata__\":{\"x\":1}}", 0));
+        Files.write(shortFile, new byte[5]);
+        for (Path q : new Path[] {bad, shortFile, dir.resolve("none.safetensors")}) {
+            String m = assertThrows(InvalidInputException.class, () -> Safetensors.readMetadata(q)).getMessage();
+            assertTrue(m.startsWith(q.toString()) && !m.contains("\n"), m);
+        }
+    }
+
+    @Test
     void roundTripKeepsNamesShapesBitsAndMetadata() throws Exception {
         Map<String, Safetensors.Entry> t = new LinkedHashMap<>();
         t.put("a.weight", new Safetensors.Entry(new long[] {2, 3}, new float[] {1, 2, 3, 4, 5, Float.MIN_VALUE}));
