@@ -141,9 +141,7 @@ public final class Npy {
     }
 
     static String shapeText(int[] shape) {
-        StringBuilder b = new StringBuilder("(");
-        for (int i = 0; i < shape.length; i++) b.append(i == 0 ? "" : ", ").append(shape[i]);
-        return b.append(shape.length == 1 ? ",)" : ")").toString();
+        return io.jvae.io.NpyWriter.shapeText(shape);
     }
 
     /** Parses a whole .npy file; name is used in messages. */

@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.StringJoiner;
 
 /**
  * NumPy .npy files (format 1.0): little-endian float32 in C order, the header padded so the data
@@ -44,11 +43,16 @@ public final class NpyWriter {
         }
     }
 
+    /** A shape as numpy writes it in a header: (3,) (2, 5) (). */
+    public static String shapeText(int... shape) {
+        StringBuilder b = new StringBuilder("(");
+        for (int i = 0; i < shape.length; i++) b.append(i == 0 ? "" : ", ").append(shape[i]);
+        return b.append(shape.length == 1 ? ",)" : ")").toString();
+    }
+
     /** The magic, version 1.0, the header length and the dict, space-padded and newline-ended to a multiple of 64 bytes. */
     static byte[] header(int... shape) {
-        StringJoiner dims = new StringJoiner(", ", "(", shape.length == 1 ? ",)" : ")");
-        for (int s : shape) dims.add(Integer.toString(s));
-        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + dims + ", }";
+        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shapeText(shape) + ", }";
         int unpadded = 10 + dict.length() + 1, total = (unpadded + 63) / 64 * 64;
         if (total - 10 > 0xFFFF) throw new IllegalArgumentException("npy header too long");
         String padded = dict + " ".repeat(total - unpadded) + "\n";
