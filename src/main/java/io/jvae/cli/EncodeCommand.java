@@ -91,20 +91,12 @@ final class EncodeCommand implements Callable<Integer> {
             if (npy) {
                 io.jvae.io.NpyWriter.write(out, rows, n, 2 * lat);
             } else {
-                StringBuilder csv = new StringBuilder();
-                for (int l = 0; l < lat; l++) csv.append(l == 0 ? "" : ",").append("mu").append(l);
-                for (int l = 0; l < lat; l++) csv.append(",logvar").append(l);
-                if (ds.labels() != null) csv.append(",label");
-                csv.append('\n');
-                for (int j = 0; j < n; j++) {
-                    for (int c = 0; c < 2 * lat; c++) {
-                        if (c > 0) csv.append(',');
-                        csv.append(String.format(Locale.ROOT, "%.7g", rows[2 * lat * j + c]));
-                    }
-                    if (ds.labels() != null) csv.append(',').append(ds.labels()[j]);
-                    csv.append('\n');
+                String[] header = new String[2 * lat];
+                for (int l = 0; l < lat; l++) {
+                    header[l] = "mu" + l;
+                    header[lat + l] = "logvar" + l;
                 }
-                ModelInput.writeCsv(out, csv.toString());
+                ModelInput.writeCsvRows(out, header, rows, n, ds.labels());
             }
             spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s: %d examples x (%d means, %d log-variances)%n", out, n, lat, lat);
         }

@@ -78,16 +78,23 @@ final class ModelInput {
      */
     static void writeRows(Path dir, String name, float[] data, int n, int d, String prefix) {
         io.jvae.io.NpyWriter.write(dir.resolve(name + ".npy"), data, n, d);
-        StringBuilder csv = new StringBuilder();
-        for (int c = 0; c < d; c++) csv.append(c == 0 ? "" : ",").append(prefix).append(c);
-        csv.append('\n');
+        String[] header = new String[d];
+        for (int c = 0; c < d; c++) header[c] = prefix + c;
+        writeCsvRows(dir.resolve(name + ".csv"), header, data, n, null);
+    }
+
+    /** n rows of header.length values as a CSV with that header, 7 significant digits, and a last column `label` when labels are given. */
+    static void writeCsvRows(Path file, String[] header, float[] data, int n, int[] labels) {
+        int d = header.length;
+        StringBuilder csv = new StringBuilder(String.join(",", header)).append(labels != null ? ",label\n" : "\n");
         for (int j = 0; j < n; j++) {
             for (int c = 0; c < d; c++) {
                 if (c > 0) csv.append(',');
                 csv.append(String.format(java.util.Locale.ROOT, "%.7g", data[j * d + c]));
             }
+            if (labels != null) csv.append(',').append(labels[j]);
             csv.append('\n');
         }
-        writeCsv(dir.resolve(name + ".csv"), csv.toString());
+        writeCsv(file, csv.toString());
     }
 }
