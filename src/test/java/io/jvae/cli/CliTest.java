@@ -51,6 +51,19 @@ class CliTest {
     }
 
     @Test
+    void badScheduleNoiseAndPresetAreOneLine() {
+        Run sched = run("train", "--data", data.toString(), "--lr-schedule", "3:fast", "--device", "cpu", "--out", tmp.resolve("bad").toString());
+        assertEquals(2, sched.code());
+        assertEquals("jvae: --lr-schedule must be iwae, none, or EPOCHS:LR,EPOCHS:LR,... (e.g. 3:1e-3,9:5e-4), got '3:fast'", sched.err().strip());
+        Run noise = run("bench", "--devices", "cpu", "--noise", "-1");
+        assertEquals(2, noise.code());
+        assertEquals("jvae: --noise must be >= 0, got -1", noise.err().strip());
+        Run preset = run("train", "--data", data.toString(), "--preset", "iwae", "--device", "cpu", "--out", tmp.resolve("bad").toString());
+        assertEquals(2, preset.code());
+        assertEquals("jvae: unknown preset 'iwae' (seed, pytorch, iwae-paper)", preset.err().strip());
+    }
+
+    @Test
     void helpAndVersion() {
         assertEquals(0, run("--help").code());
         Run v = run("--version");
