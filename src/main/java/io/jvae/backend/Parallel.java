@@ -88,7 +88,7 @@ public final class Parallel {
     static void pieces(int n, int chunks, Range body) {
         chunks = Math.min(chunks, n);
         // not a ReentrantLock: a region opened from the caller's own chunk must not re-enter the team
-        if (chunks <= 1 || TEAM == null || !TEAM.busy.compareAndSet(false, true)) {
+        if (chunks <= 1 || TEAM == null || ALONE.get() || !TEAM.busy.compareAndSet(false, true)) {
             body.run(0, n);
             return;
         }
@@ -96,6 +96,23 @@ public final class Parallel {
             TEAM.run(n, chunks, body);
         } finally {
             TEAM.busy.set(false);
+        }
+    }
+
+    private static final ThreadLocal<Boolean> ALONE = ThreadLocal.withInitial(() -> false);
+
+    /**
+     * Runs body with every region it opens on the calling thread alone: work beside the real work
+     * (the JIT warm-up, {@code io.jvae.train.Warmup}) never takes the team from it, so the real
+     * work's loops are cut as they would be without it.
+     */
+    public static void alone(Runnable body) {
+        boolean was = ALONE.get();
+        ALONE.set(true);
+        try {
+            body.run();
+        } finally {
+            ALONE.set(was);
         }
     }
 

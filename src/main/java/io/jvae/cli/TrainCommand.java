@@ -4,6 +4,7 @@ import io.jvae.InvalidInputException;
 import io.jvae.backend.Backend;
 import io.jvae.data.Dataset;
 import io.jvae.data.Mnist;
+import io.jvae.train.Warmup;
 import io.jvae.data.Scaling;
 import io.jvae.model.ModelConfig;
 import io.jvae.train.TrainConfig;
@@ -85,6 +86,7 @@ final class TrainCommand implements Callable<Integer> {
         var out0 = spec.commandLine().getOut();
         TrainConfig tc = opts.train();
         boolean graphs = Devices.onOff("--cuda-graph", cudaGraph);
+        Warmup warm = warmup(tc);
         Sets sets = sets(tc, out0);
         Dataset train = sets.train(), test = sets.test();
         if (limit != null) {
@@ -98,6 +100,7 @@ final class TrainCommand implements Callable<Integer> {
             out0.printf("model %s; %d train / %d test examples; %s%n", mc.summary(), train.n(), test.n(), be.describe());
             out0.printf("train %s%n", tc.toJson());
             out0.flush();
+            if (warm != null) warm.finish();
             Trainer t = new Trainer(be, mc, tc, train, test, dir, new java.io.PrintStream(new WriterStream(out0), true))
                     .progress(!noProgress && io.jvae.train.Progress.enabled()).cudaGraphs(graphs).overwrite(overwrite).metadata(sets.meta());
             LatentSnapshots snaps = snapshotEpochs == null ? null : new LatentSnapshots(snapshotEpochs, test, dir, out0);
@@ -123,6 +126,23 @@ final class TrainCommand implements Callable<Integer> {
                     r.stoppedEarly() ? " (early stop)" : "", r.model());
         }
         return Jvae.OK;
+    }
+
+    /**
+     * The JIT warm-up that runs while the data loads ({@link Warmup}), when training will run on the
+     * CPU: a model of the kind the options describe, on MNIST's 784 inputs (any input size compiles
+     * the same code). Null when it would not help, or when the options are bad (the command then
+     * says so itself, as it would without a warm-up).
+     */
+    private Warmup warmup(TrainConfig tc) {
+        if (!Warmup.enabled()) return null;
+        boolean cpu = "cpu".equals(device) || "auto".equals(device) && !io.jvae.backend.cuda.CudaProbe.available();
+        if (!cpu) return null;
+        try {
+            return Warmup.start(opts.model(28 * 28, opts.conditional ? 10 : 0), tc);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     /** The training and test sets, and the metadata every checkpoint of the run carries (the data's scaling). */

@@ -90,6 +90,48 @@ class ParallelTest {
     }
 
     @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void workAloneNeverTakesTheTeamFromAnotherThread() throws Exception {
+        // inside alone(), a region runs on its caller, as one chunk
+        java.util.List<int[]> cuts = new java.util.ArrayList<>();
+        Thread caller = Thread.currentThread();
+        Parallel.alone(() -> Parallel.chunks(100, 2, (lo, hi) -> {
+            assertSame(caller, Thread.currentThread());
+            synchronized (cuts) { cuts.add(new int[] {lo, hi}); }
+        }));
+        assertEquals(1, cuts.size());
+        assertArrayEquals(new int[] {0, 100}, cuts.get(0));
+        // a thread working alone inside a long region leaves the team free: another thread's region,
+        // whose two chunks wait for each other, still gets a worker (with the team taken it would run
+        // both chunks on its caller and wait forever)
+        java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1), done = new java.util.concurrent.CountDownLatch(1);
+        Thread solo = new Thread(() -> Parallel.alone(() -> Parallel.chunks(2, 2, (lo, hi) -> {
+            inside.countDown();
+            try {
+                done.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        })));
+        solo.start();
+        assertTrue(inside.await(30, java.util.concurrent.TimeUnit.SECONDS));
+        java.util.concurrent.CountDownLatch both = new java.util.concurrent.CountDownLatch(2);
+        java.util.Set<String> names = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Parallel.chunks(2, 2, (lo, hi) -> {
+            names.add(Thread.currentThread().getName());
+            both.countDown();
+            try {
+                assertTrue(both.await(30, java.util.concurrent.TimeUnit.SECONDS), "the team was not free: the other chunk never ran");
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        done.countDown();
+        solo.join();
+        assertEquals(2, names.size(), "two threads ran the two chunks: " + names);
+    }
+
+    @Test
     void idleWorkersParkAndWakeUp() throws Exception {
         Thread.sleep(5 * Parallel.SPIN_NANOS / 1_000_000 + 50); // longer than the spin: the workers park
         int[] hits = new int[64];

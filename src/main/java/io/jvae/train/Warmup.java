@@ -1,0 +1,132 @@
+package io.jvae.train;
+
+import io.jvae.backend.Backend;
+import io.jvae.backend.CpuBackend;
+import io.jvae.backend.Indices;
+import io.jvae.backend.Parallel;
+import io.jvae.backend.Philox;
+import io.jvae.backend.Tensor;
+import io.jvae.model.ModelConfig;
+import io.jvae.model.Vae;
+
+/**
+ * Gets the CPU training step compiled while a command is still loading its data. The CPU path's
+ * element-wise and sparse kernels are Vector API code, which runs many times slower until C2 has
+ * compiled it; left alone, the JIT compiles it during the first epoch, on the cores the training
+ * wants (about 2 s of compilation for the pytorch preset, whose first epoch at batch 1024 then
+ * takes 2.5-3x the others). A warm-up trains a throwaway model of the same kind (the layers,
+ * activation, decoder, optimizer and objective the command was given; a small batch of synthetic
+ * data about as sparse as MNIST) on one thread while the data loads, and stops as soon as the
+ * command is ready to train ({@link #finish}), at most one small step later.
+ *
+ * <p>It shares nothing with the real run: its own backend and parameters, and its parallel loops
+ * run on its own thread ({@link Parallel#alone}), so it never takes the worker team and never
+ * changes how the real run's loops are cut. Compiled and interpreted Java compute the same floats,
+ * so a run with a warm-up is bit for bit a run without one (WarmupTest). It never fails a command:
+ * whatever goes wrong in it ends the warm-up and nothing else. -Djvae.warmup=false turns it off.
+ */
+public final class Warmup {
+    /** Batch of the throwaway model: small enough that one step is a millisecond once compiled. */
+    static final int BATCH = 64;
+    /** Steps at most: enough for C2 to compile every kernel of the step (its loops count thousands of iterations per call). */
+    static final int MAX_STEPS = 400;
+    /** Share of nonzero pixels in the synthetic data (MNIST's training images: 19 %), so the sparse first layer is compiled too. */
+    static final double DENSITY = 0.2;
+
+    private final Thread thread;
+    private volatile boolean stop;
+    private volatile int steps;
+
+    private volatile Throwable failure;
+
+    private Warmup(ModelConfig proxy, TrainConfig tc) {
+        thread = new Thread(() -> {
+            try {
+                Parallel.alone(() -> train(proxy, tc));
+            } catch (Throwable t) { // the warm-up only ever speeds things up: a failure ends it, not the command
+                failure = t;
+            }
+        }, "jvae-warmup");
+        thread.setDaemon(true); // a command that fails while loading its data exits without waiting for it
+        thread.setPriority(Thread.MIN_PRIORITY);
+    }
+
+    /**
+     * Starts a warm-up for training {@code proxy} with {@code tc} on the CPU, or returns null when it
+     * would not help: one core (it would only slow the data loading down), or -Djvae.warmup=false.
+     */
+    public static Warmup start(ModelConfig proxy, TrainConfig tc) {
+        if (!enabled()) return null;
+        Warmup w = new Warmup(proxy, tc);
+        w.thread.start();
+        return w;
+    }
+
+    /** Whether warm-ups run: more than one core, and not turned off with -Djvae.warmup=false. */
+    public static boolean enabled() {
+        return Runtime.getRuntime().availableProcessors() > 1 && !"false".equals(System.getProperty("jvae.warmup"));
+    }
+
+    /** Stops the warm-up after its current step and waits for it; returns how many training steps it ran. */
+    public int finish() {
+        stop = true;
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+        return steps;
+    }
+
+    /** Training steps run so far. */
+    int steps() {
+        return steps;
+    }
+
+    /** What ended the warm-up early, if anything did (for tests). */
+    Throwable failure() {
+        return failure;
+    }
+
+    private void train(ModelConfig proxy, TrainConfig tc) {
+        try (Backend be = new CpuBackend()) {
+            int n = 4 * BATCH, d = proxy.inputDim();
+            float[] x = new float[d * n], keep = new float[d * n];
+            Philox.uniforms(11, 0, x, 0, x.length);
+            Philox.uniforms(12, 0, keep, 0, keep.length);
+            for (int i = 0; i < x.length; i++) x[i] = keep[i] < DENSITY ? 1f - x[i] : 0f; // values in (0, 1]
+            Tensor data = be.constant(x, d, n);
+            Tensor oneHot = null;
+            if (proxy.conditional()) {
+                float[] oh = new float[proxy.classes() * n];
+                for (int i = 0; i < n; i++) oh[i * proxy.classes() + i % proxy.classes()] = 1f;
+                oneHot = be.alloc(proxy.classes(), n);
+                be.upload(oh, 0, oneHot);
+            }
+            Vae vae = new Vae(be, proxy);
+            vae.initParams(1);
+            vae.workspace(BATCH, tc.samples());
+            Optimizer opt = new Optimizer(vae, tc);
+            Tensor stats = be.alloc(4, 1);
+            Indices order = be.allocIndices(n);
+            int[] id = new int[n];
+            for (int i = 0; i < n; i++) id[i] = i;
+            be.uploadIndices(id, 0, order);
+            try (TrainingSteps ts = new TrainingSteps(vae, opt, tc, data, oneHot, stats, 7, 3, false)) {
+                ts.epoch(Seeds.permutation(1, 1, n));
+                for (int s = 0; s < MAX_STEPS && !stop; s++) {
+                    ts.step(s, (s % 4) * BATCH, BATCH, tc.beta());
+                    if (s % 8 == 7) { // the test-set evaluation after each epoch runs the forward pass alone
+                        vae.loadBatch(data, oneHot, order.slice((s / 8 % 4) * BATCH, BATCH));
+                        vae.evalStep(5, s, stats);
+                    }
+                    steps = s + 1;
+                }
+            }
+        }
+    }
+}
