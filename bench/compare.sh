@@ -7,6 +7,9 @@
 # shared machine drifts by tens of percent over minutes, so each round gives a ratio of two runs
 # made under the same conditions, and the summary is the median of those ratios. Round r trains
 # both with seed r, so the test losses compare over `rounds` seeds (mean and sd), not one.
+# Three ratios: steady samples/s (median epoch), training seconds (every epoch summed, the first
+# with its JIT cost) and process seconds (start to exit: the JVM, data loading and warm-up against
+# the Python start, `import torch` and its data loading).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 preset="${1:-pytorch}"; batch="${2:-128}"; epochs="${3:-3}"; rounds="${4:-3}"
@@ -26,10 +29,14 @@ echo "== PyTorch, sweeping thread settings ($preset, batch $batch, $epochs epoch
 read -r threads ob < <("$py" -c 'import json,sys; b=[json.loads(l)["best"] for l in open(sys.argv[1]) if l.startswith("{\"best\"")][0]; print(b["threads"], b["openblas_threads"])' "$tmp/sweep.jsonl")
 for r in $(seq "$rounds"); do
   echo "== round $r/$rounds: jvae" >&2
+  t0=$(date +%s.%N)
   "$root/jvae" train --preset "$preset" --batch "$batch" --epochs "$epochs" --seed "$r" --out "$tmp/jvae$r" --no-progress --device cpu 2>/dev/null >&2
+  echo "$t0 $(date +%s.%N)" > "$tmp/wall-jvae$r"
   echo "== round $r/$rounds: PyTorch, $threads intra-op thread(s), $ob OpenBLAS thread(s)" >&2
+  t0=$(date +%s.%N)
   OPENBLAS_NUM_THREADS="$ob" OMP_NUM_THREADS="$ob" "$py" "$root/bench/pytorch_vae.py" --preset "$preset" --batch "$batch" \
     --epochs "$epochs" --threads "$threads" --seed "$r" | tee "$tmp/torch$r.jsonl" >&2
+  echo "$t0 $(date +%s.%N)" > "$tmp/wall-torch$r"
 done
 "$py" - "$tmp" "$preset" "$batch" "$epochs" "$rounds" "$threads" "$ob" <<'PY'
 import csv, json, sys, statistics as st
@@ -41,14 +48,16 @@ for r in range(1, int(rounds) + 1):
     j, t = st.median(float(e["samples_per_s"]) for e in jv), st.median(e["samples_per_s"] for e in tv)
     # seconds of training over all epochs, the first included (jvae's JIT warm-up is paid there)
     js, ts = sum(float(e["seconds"]) for e in jv), sum(e["seconds"] for e in tv)
-    rows.append((r, j, t, j / t, float(jv[-1]["test_loss"]), tv[-1]["test_loss"], js, ts, ts / js))
+    # the whole process, start to exit: JVM start, class loading, data, warm-up / Python start, import torch, data
+    jw, tw = [(lambda a, b: b - a)(*map(float, open("%s/wall-%s%d" % (tmp, who, r)).read().split())) for who in ("jvae", "torch")]
+    rows.append((r, j, t, j / t, float(jv[-1]["test_loss"]), tv[-1]["test_loss"], js, ts, ts / js, jw, tw, tw / jw))
 print("%s preset, batch %s, %s epochs; PyTorch's best thread setting: %s intra-op, %s OpenBLAS" % (preset, batch, epochs, threads, ob))
-print("samples/s: the median over epochs; training s: all epochs summed (jvae's first epoch includes the JIT's warm-up)")
-print("| round (= seed) | jvae samples/s | PyTorch samples/s | ratio | jvae training s | PyTorch training s | ratio | jvae test loss | PyTorch test loss |")
-print("|---|---|---|---|---|---|---|---|---|")
-for r, j, t, q, jl, tl, js, ts, tq in rows:
-    print("| %d | %.0f | %.0f | %.2fx | %.2f | %.2f | %.2fx | %.2f | %.2f |" % (r, j, t, q, js, ts, tq, jl, tl))
-print("| median | %.0f | %.0f | **%.2fx** | %.2f | %.2f | **%.2fx** | | |" % tuple(st.median(x[i] for x in rows) for i in (1, 2, 3, 6, 7, 8)))
+print("samples/s: the median over epochs; training s: all epochs summed (the first included); process s: start to exit")
+print("| round (= seed) | jvae samples/s | PyTorch samples/s | ratio | jvae training s | PyTorch training s | ratio | jvae process s | PyTorch process s | ratio | jvae test loss | PyTorch test loss |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+for r, j, t, q, jl, tl, js, ts, tq, jw, tw, wq in rows:
+    print("| %d | %.0f | %.0f | %.2fx | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2fx | %.2f | %.2f |" % (r, j, t, q, js, ts, tq, jw, tw, wq, jl, tl))
+print("| median | %.0f | %.0f | **%.2fx** | %.2f | %.2f | **%.2fx** | %.2f | %.2f | **%.2fx** | | |" % tuple(st.median(x[i] for x in rows) for i in (1, 2, 3, 6, 7, 8, 9, 10, 11)))
 jl, tl = [x[4] for x in rows], [x[5] for x in rows]
 sd = lambda v: st.stdev(v) if len(v) > 1 else float("nan")
 print("test loss after %s epochs over seeds 1-%d: jvae %.2f (sd %.2f), PyTorch %.2f (sd %.2f), difference %+.2f nat"

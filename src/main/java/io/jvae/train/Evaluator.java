@@ -1,7 +1,5 @@
 package io.jvae.train;
 
-import io.jvae.backend.Backend;
-import io.jvae.backend.Tensor;
 import io.jvae.model.Vae;
 
 /**
@@ -11,26 +9,26 @@ import io.jvae.model.Vae;
  */
 public final class Evaluator {
     private final Vae vae;
-    private final Tensor stats; // (4, 1): [sum recon, sum KL, -, -]
-    private final float[] host = new float[4];
+    private final LossSums sums; // over (4, 1) stats on the backend: [sum recon, sum KL, -, -]
 
     public Evaluator(Vae vae) {
         this.vae = vae;
-        this.stats = vae.be.alloc(4, 1);
+        this.sums = new LossSums(vae.be, vae.be.alloc(4, 1));
     }
 
     public Losses evaluate(DeviceData data, long seed, boolean binarize) {
-        Backend be = vae.be;
-        be.fill(stats, 0f);
+        sums.reset();
         int bmax = vae.maxBatch();
         long step = 0;
         for (int start = 0; start < data.n(); start += bmax, step++) {
             int b = Math.min(bmax, data.n() - start);
             vae.loadBatch(data.x, data.oneHot, data.identity.slice(start, b));
             if (binarize) vae.binarizeBatch(Seeds.derive(seed, Seeds.BINARIZE), (long) start * data.x.rows);
-            vae.evalStep(Seeds.derive(seed, Seeds.NOISE), step * vae.noisePerStep(), stats);
+            vae.evalStep(Seeds.derive(seed, Seeds.NOISE), step * vae.noisePerStep(), sums.stats());
+            if ((step + 1) % Trainer.CHECK_EVERY == 0) sums.flush((int) step + 1);
         }
-        be.download(stats, host, 0);
-        return Losses.of(host[0], host[1], data.n());
+        sums.flush((int) step);
+        double[] s = sums.await();
+        return Losses.of(s[0], s[1], data.n());
     }
 }

@@ -28,6 +28,11 @@ final class LossSums {
         this.stats = stats;
     }
 
+    /** The (4, 1) tensor the steps add their sums into: {@link #flush} empties it. */
+    Tensor stats() {
+        return stats;
+    }
+
     /** A new epoch: nothing counted, the backend's chunk zeroed. */
     void reset() {
         pending.clear();

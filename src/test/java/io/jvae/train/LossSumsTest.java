@@ -50,6 +50,49 @@ class LossSumsTest {
         assertEquals(exact, chunked, 24 * 0.016, "chunks added in double");
     }
 
+    /**
+     * The test loss adds its batches as training adds its steps: float32 on the backend for 20
+     * batches at most, then double. 10,000 examples at batch 5 (2,000 batches of ~2,700 nats,
+     * an untrained 784-pixel Bernoulli model): the Evaluator must give the chunked sum, which is
+     * nearer the exact sum of the batches' sums than one float32 sum over all batches (the old way).
+     */
+    @Test
+    void theTestLossAddsItsBatchesInDoubleAfterChunksOfTwenty() {
+        Backend be = new CpuBackend();
+        ModelConfig m = new ModelConfig(784, java.util.List.of(16), 2, java.util.List.of(16), io.jvae.backend.Activation.TANH,
+                io.jvae.model.Likelihood.BERNOULLI, 0, io.jvae.model.Init.GLOROT);
+        io.jvae.model.Vae vae = new io.jvae.model.Vae(be, m);
+        vae.initParams(3);
+        vae.workspace(5, 1);
+        DeviceData d = new DeviceData(be, Synthetic.dataset("test", 10_000, 28, 5), 0);
+        Losses l = new Evaluator(vae).evaluate(d, 11, false);
+
+        // the same batches three ways: each alone (added in double: the exact sum of the batches' sums),
+        // in chunks of 20 on the backend added in double, and all in one float32 sum (the old way)
+        Tensor alone = be.alloc(4, 1), chunk = be.alloc(4, 1), whole = be.alloc(4, 1);
+        be.fill(chunk, 0f);
+        be.fill(whole, 0f);
+        float[] v = new float[4];
+        double exact = 0, chunked = 0;
+        for (int start = 0, step = 0; start < d.n(); start += 5, step++) {
+            vae.loadBatch(d.x, d.oneHot, d.identity.slice(start, 5));
+            be.fill(alone, 0f);
+            for (Tensor t : new Tensor[] {alone, chunk, whole}) vae.evalStep(Seeds.derive(11, Seeds.NOISE), step * vae.noisePerStep(), t);
+            be.download(alone, v, 0);
+            exact += v[0];
+            if ((step + 1) % Trainer.CHECK_EVERY == 0 || start + 5 >= d.n()) {
+                be.download(chunk, v, 0);
+                chunked += v[0];
+                be.fill(chunk, 0f);
+            }
+        }
+        be.download(whole, v, 0);
+        float oneFloat = v[0];
+        assertEquals(chunked, l.recon() * d.n(), 1e-9 * chunked, "the Evaluator's sum is the chunked one");
+        assertTrue(Math.abs(oneFloat - exact) > 4 * Math.abs(chunked - exact),
+                "one float32 sum is further off (else this test proves nothing): whole " + oneFloat + ", chunked " + chunked + ", exact " + exact);
+    }
+
     @Test
     void aNanInTheIwaeLossStopsTrainingEvenWhenTheElboTermsAreFinite() {
         ModelConfig m = TrainerTest.MODEL;
