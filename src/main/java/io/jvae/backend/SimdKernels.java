@@ -6,6 +6,9 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import static io.jvae.backend.CpuBackend.arr;
+import static io.jvae.backend.CpuBackend.off;
+
 /**
  * The hot element-wise loops of CpuBackend with the Vector API (loaded only when
  * {@link Simd#AVAILABLE}). Each method computes the same formula, in the same operation order,
@@ -275,8 +278,10 @@ final class SimdKernels {
     }
 
     /** Adam, PyTorch form, over [lo, hi): identical rounding to the scalar loop. */
-    static void adam(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float[] d, int dO, int lo, int hi,
-                     float lr, float b1, float b2, float eps, float bc1, float bc2) {
+    static void adam(Tensor pt, Tensor gt, Tensor mt, Tensor vt, Tensor decay, int lo, int hi, CpuBackend.AdamScalars sc) {
+        float[] p = arr(pt), g = arr(gt), m = arr(mt), v = arr(vt), d = decay == null ? null : arr(decay);
+        int po = off(pt), go = off(gt), mo = off(mt), vo = off(vt), dO = decay == null ? 0 : off(decay);
+        float lr = sc.lr(), b1 = sc.b1(), b2 = sc.b2(), eps = sc.eps(), bc1 = sc.bc1(), bc2 = sc.bc2();
         FloatVector vb1 = FloatVector.broadcast(S, b1), vb2 = FloatVector.broadcast(S, b2), c1 = FloatVector.broadcast(S, 1f - b1),
                 c2 = FloatVector.broadcast(S, 1f - b2), vlr = FloatVector.broadcast(S, lr), vbc1 = FloatVector.broadcast(S, bc1),
                 vbc2 = FloatVector.broadcast(S, bc2), veps = FloatVector.broadcast(S, eps);
@@ -292,12 +297,14 @@ final class SimdKernels {
             FloatVector step = vlr.mul(mi.div(vbc1)).div(vi.div(vbc2).sqrt().add(veps));
             pi.sub(step).intoArray(p, po + i);
         }
-        CpuBackend.adamRange(p, po, g, go, m, mo, v, vo, d, dO, i, hi, lr, b1, b2, eps, bc1, bc2);
+        CpuBackend.adamRange(pt, gt, mt, vt, decay, i, hi, sc);
     }
 
     /** RMSprop, Keras form, over [lo, hi). */
-    static void rmsprop(float[] p, int po, float[] g, int go, float[] ms, int so, float[] d, int dO, int lo, int hi, float lr, float rho,
-                        float eps) {
+    static void rmsprop(Tensor pt, Tensor gt, Tensor mst, Tensor decay, int lo, int hi, CpuBackend.RmspropScalars sc) {
+        float[] p = arr(pt), g = arr(gt), ms = arr(mst), d = decay == null ? null : arr(decay);
+        int po = off(pt), go = off(gt), so = off(mst), dO = decay == null ? 0 : off(decay);
+        float lr = sc.lr(), rho = sc.rho(), eps = sc.eps();
         FloatVector vrho = FloatVector.broadcast(S, rho), c = FloatVector.broadcast(S, 1f - rho), vlr = FloatVector.broadcast(S, lr),
                 veps = FloatVector.broadcast(S, eps);
         int i = lo;
@@ -309,7 +316,7 @@ final class SimdKernels {
             si.intoArray(ms, so + i);
             pi.sub(vlr.mul(gi).div(si.sqrt().add(veps))).intoArray(p, po + i);
         }
-        CpuBackend.rmspropRange(p, po, g, go, ms, so, d, dO, i, hi, lr, rho, eps);
+        CpuBackend.rmspropRange(pt, gt, mst, decay, i, hi, sc);
     }
 
     /** CpuBackend.axpyRange over [lo, hi): y += alpha x, a product then a sum (no fma), as the scalar loop. */
