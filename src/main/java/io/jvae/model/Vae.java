@@ -3,11 +3,9 @@ package io.jvae.model;
 import io.jvae.backend.Activation;
 import io.jvae.backend.Backend;
 import io.jvae.backend.Indices;
-import io.jvae.backend.Philox;
 import io.jvae.backend.SparseColumns;
 import io.jvae.backend.Tensor;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -16,6 +14,7 @@ import java.util.List;
  * encode q(z|x) -> reparameterize z = mu + sigma eps -> decode p(x|z) -> -log p(x|z) + beta KL
  * -> backwards in reverse order. Index arithmetic lives in the backends; buffers are allocated
  * once by {@link #workspace} for (max batch, samples) and smaller batches use column prefixes.
+ * The layers and their parameter layout are built by {@link Layers}, the buffers by {@link Workspace}.
  *
  * <p>Loss of a batch of B inputs with J samples each (nats per input):
  * (1/B) sum_b [ (1/J) sum_j -log p(x_b | z_bj) + beta KL(q(z|x_b) || N(0, I)) ].
@@ -24,8 +23,9 @@ public final class Vae {
     public final ModelConfig cfg;
     public final Backend be;
     public final Params params;
-    private final Dense[] enc, dec;   // hidden layers
+    private final Dense[] enc, dec;   // hidden layers (their shapes: Layers, which lays them out in params)
     private final Dense headMu, headLv, out;
+    private final Tensor outLogvar, dOutLogvar; // (D, 1) the learned log-variance of a gaussian-learned decoder and its gradient, else null
     private final int inD, latL, cls;
 
     // ---- workspace (sized by workspace(maxBatch, samples)) ----
@@ -33,7 +33,6 @@ public final class Vae {
     private Workspace ws;             // every buffer of a step, with its shape (null until workspace())
     /** The batch x compressed by the last encode() for the first layer (or not: dense GEMMs), and its arrays. */
     private final io.jvae.backend.SparseInput xSparse = new io.jvae.backend.SparseInput();
-    private final Tensor outLogvar, dOutLogvar; // (D, 1) the learned log-variance of a gaussian-learned decoder and its gradient, else null
 
     /** The parameter entry of the learned log-variance (gaussian-learned decoder). */
     public static final String LOGVAR = "decoder.out.logvar";
@@ -45,41 +44,15 @@ public final class Vae {
         this.inD = cfg.inputDim();
         this.latL = cfg.latent();
         this.cls = cfg.classes();
-        record Spec(String name, int out, int[] parts, Params.Entry w, Params.Entry b) {}
-        Params.Builder pb = new Params.Builder();
-        List<Spec> specs = new ArrayList<>();
-        int[] encIn = cls > 0 ? new int[] {inD, cls} : new int[] {inD};
-        int[] in = encIn;
-        for (int i = 0; i < cfg.encoderHidden().size(); i++) {
-            int h = cfg.encoderHidden().get(i);
-            String n = "encoder." + i;
-            specs.add(new Spec(n, h, in, pb.add(n + ".weight", h, Dense.sum(in), true), pb.add(n + ".bias", h, 1, false)));
-            in = new int[] {h};
-        }
-        for (String n : new String[] {"encoder.mu", "encoder.logvar"})
-            specs.add(new Spec(n, latL, in, pb.add(n + ".weight", latL, Dense.sum(in), true), pb.add(n + ".bias", latL, 1, false)));
-        in = cls > 0 ? new int[] {latL, cls} : new int[] {latL};
-        for (int i = 0; i < cfg.decoderHidden().size(); i++) {
-            int h = cfg.decoderHidden().get(i);
-            String n = "decoder." + i;
-            specs.add(new Spec(n, h, in, pb.add(n + ".weight", h, Dense.sum(in), true), pb.add(n + ".bias", h, 1, false)));
-            in = new int[] {h};
-        }
-        specs.add(new Spec("decoder.out", inD, in, pb.add("decoder.out.weight", inD, Dense.sum(in), true),
-                pb.add("decoder.out.bias", inD, 1, false)));
-        // the learned per-feature log-variance of a Gaussian decoder: last, so the other entries' layout and init do not change
-        Params.Entry lvEntry = cfg.likelihood() == Likelihood.GAUSSIAN_LEARNED ? pb.add(LOGVAR, inD, 1, false) : null;
-        this.params = pb.build(be);
-        this.outLogvar = lvEntry == null ? null : params.value(lvEntry);
-        this.dOutLogvar = lvEntry == null ? null : params.grad(lvEntry);
-        List<Dense> layers = new ArrayList<>();
-        for (Spec s : specs) layers.add(new Dense(s.name, s.out, s.parts, s.w, s.b, params));
-        int ne = cfg.encoderHidden().size(), nd = cfg.decoderHidden().size();
-        this.enc = layers.subList(0, ne).toArray(new Dense[0]);
-        this.headMu = layers.get(ne);
-        this.headLv = layers.get(ne + 1);
-        this.dec = layers.subList(ne + 2, ne + 2 + nd).toArray(new Dense[0]);
-        this.out = layers.get(ne + 2 + nd);
+        Layers layers = new Layers(be, cfg);
+        this.params = layers.params;
+        this.enc = layers.enc;
+        this.headMu = layers.headMu;
+        this.headLv = layers.headLv;
+        this.dec = layers.dec;
+        this.out = layers.out;
+        this.outLogvar = layers.outLogvar;
+        this.dOutLogvar = layers.dOutLogvar;
     }
 
     /** Copies the parameters of a model with the same config (e.g. to evaluate while training continues). */
@@ -88,32 +61,9 @@ public final class Vae {
         be.copy(other.params.values, params.values);
     }
 
-    /** Initialises every parameter from Philox uniforms keyed by seed (see {@link Init}). */
+    /** Initialises every parameter from Philox uniforms keyed by seed (see {@link Init}, {@link Layers#initialValues}). */
     public void initParams(long seed) {
-        float[] host = new float[params.total];
-        long counter = 0;
-        for (Params.Entry e : params.entries) {
-            boolean logvar = e.name().equals(LOGVAR); // starts at 0: unit variance
-            int fanIn = e.weight() ? e.cols() : logvar ? 1 : weightOf(e).cols();
-            int fanOut = e.weight() ? e.rows() : logvar ? 1 : weightOf(e).rows();
-            double bound;
-            if (logvar) bound = 0.0;
-            else if (cfg.init() == Init.TORCH) bound = 1.0 / Math.sqrt(fanIn);
-            else bound = e.weight() ? Math.sqrt(6.0 / (fanIn + fanOut)) : 0.0;
-            Philox.uniforms(seed, counter, host, (int) e.offset(), e.size());
-            counter += e.size();
-            for (int i = 0; i < e.size(); i++) {
-                int k = (int) e.offset() + i;
-                host[k] = (float) ((2.0 * host[k] - 1.0) * bound);
-            }
-        }
-        be.upload(host, 0, params.values);
-    }
-
-    private Params.Entry weightOf(Params.Entry bias) {
-        String w = bias.name().replace(".bias", ".weight");
-        for (Params.Entry e : params.entries) if (e.name().equals(w)) return e;
-        throw new IllegalStateException("no weight for " + bias.name());
+        be.upload(Layers.initialValues(params, cfg.init(), seed), 0, params.values);
     }
 
     /** The weight entries (L2 weight decay applies to these, not to biases, as Keras' kernel_regularizer). */
@@ -153,21 +103,9 @@ public final class Vae {
         return Workspace.floats(cfg, maxBatch, samples);
     }
 
-    /** Parameters of a config, computed without allocating. */
+    /** Parameters of a config, computed without allocating ({@link Layers}). */
     public static double parameterCount(ModelConfig cfg) {
-        double p = 0;
-        int in = cfg.inputDim() + cfg.classes();
-        for (int h : cfg.encoderHidden()) {
-            p += (double) in * h + h;
-            in = h;
-        }
-        p += 2.0 * ((double) in * cfg.latent() + cfg.latent());
-        in = cfg.latent() + cfg.classes();
-        for (int h : cfg.decoderHidden()) {
-            p += (double) in * h + h;
-            in = h;
-        }
-        return p + (double) in * cfg.inputDim() + cfg.inputDim() + (cfg.likelihood() == Likelihood.GAUSSIAN_LEARNED ? cfg.inputDim() : 0);
+        return Layers.parameterCount(cfg);
     }
 
     public int maxBatch() {
