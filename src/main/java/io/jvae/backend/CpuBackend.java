@@ -331,6 +331,8 @@ public final class CpuBackend implements Backend {
         CpuLoss.gaussianNllVar(pre, bias, x, logvar, grad, dlv, partials, scale);
     }
 
+    // ---- optimizers ----
+
     /** The scalars of one Adam step (see {@link Backend#adamStep}): made once per step, read by every chunk. */
     record AdamScalars(float lr, float b1, float b2, float eps, float bc1, float bc2) {}
 
