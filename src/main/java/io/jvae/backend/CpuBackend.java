@@ -331,23 +331,32 @@ public final class CpuBackend implements Backend {
         CpuLoss.gaussianNllVar(pre, bias, x, logvar, grad, dlv, partials, scale);
     }
 
+    // ---- optimizers ----
+
+    /** The scalars of one Adam step (see {@link Backend#adamStep}): made once per step, read by every chunk. */
+    record AdamScalars(float lr, float b1, float b2, float eps, float bc1, float bc2) {}
+
+    /** The scalars of one RMSprop step (see {@link Backend#rmspropStep}). */
+    record RmspropScalars(float lr, float rho, float eps) {}
+
     @Override
     public void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, Tensor decay, float lr, float b1, float b2, float eps, float bc1, float bc2) {
         sameSize("adamStep(p, g)", p, g);
         sameSize("adamStep(p, m)", p, m);
         sameSize("adamStep(p, v)", p, v);
         if (decay != null) sameSize("adamStep(p, decay)", p, decay);
-        float[] pa = arr(p), gaa = arr(g), maa = arr(m), va = arr(v), da = decay == null ? null : arr(decay);
-        int po = off(p), go = off(g), mo = off(m), vo = off(v), dO = decay == null ? 0 : off(decay);
+        AdamScalars sc = new AdamScalars(lr, b1, b2, eps, bc1, bc2);
         Parallel.forRange(p.size(), (lo, hi) -> {
-            if (Simd.AVAILABLE) SimdKernels.adam(pa, po, gaa, go, maa, mo, va, vo, da, dO, lo, hi, lr, b1, b2, eps, bc1, bc2);
-            else adamRange(pa, po, gaa, go, maa, mo, va, vo, da, dO, lo, hi, lr, b1, b2, eps, bc1, bc2);
+            if (Simd.AVAILABLE) SimdKernels.adam(p, g, m, v, decay, lo, hi, sc);
+            else adamRange(p, g, m, v, decay, lo, hi, sc);
         });
     }
 
-    /** The scalar Adam loop over [lo, hi) (also the tail of the SIMD loop); da null: no decay. */
-    static void adamRange(float[] pa, int po, float[] gaa, int go, float[] maa, int mo, float[] va, int vo, float[] da, int dO,
-                          int lo, int hi, float lr, float b1, float b2, float eps, float bc1, float bc2) {
+    /** The scalar Adam loop over [lo, hi) (also the tail of the SIMD loop); decay null: no decay. */
+    static void adamRange(Tensor p, Tensor g, Tensor m, Tensor v, Tensor decay, int lo, int hi, AdamScalars sc) {
+        float[] pa = arr(p), gaa = arr(g), maa = arr(m), va = arr(v), da = decay == null ? null : arr(decay);
+        int po = off(p), go = off(g), mo = off(m), vo = off(v), dO = decay == null ? 0 : off(decay);
+        float lr = sc.lr(), b1 = sc.b1(), b2 = sc.b2(), eps = sc.eps(), bc1 = sc.bc1(), bc2 = sc.bc2();
         for (int i = lo; i < hi; i++) {
             float gi = gaa[go + i];
             if (da != null) gi = gi + da[dO + i] * pa[po + i];
@@ -364,17 +373,18 @@ public final class CpuBackend implements Backend {
         sameSize("rmspropStep(p, g)", p, g);
         sameSize("rmspropStep(p, ms)", p, ms);
         if (decay != null) sameSize("rmspropStep(p, decay)", p, decay);
-        float[] pa = arr(p), gaa = arr(g), sa = arr(ms), da = decay == null ? null : arr(decay);
-        int po = off(p), go = off(g), so = off(ms), dO = decay == null ? 0 : off(decay);
+        RmspropScalars sc = new RmspropScalars(lr, rho, eps);
         Parallel.forRange(p.size(), (lo, hi) -> {
-            if (Simd.AVAILABLE) SimdKernels.rmsprop(pa, po, gaa, go, sa, so, da, dO, lo, hi, lr, rho, eps);
-            else rmspropRange(pa, po, gaa, go, sa, so, da, dO, lo, hi, lr, rho, eps);
+            if (Simd.AVAILABLE) SimdKernels.rmsprop(p, g, ms, decay, lo, hi, sc);
+            else rmspropRange(p, g, ms, decay, lo, hi, sc);
         });
     }
 
-    /** The scalar RMSprop loop over [lo, hi) (also the tail of the SIMD loop); da null: no decay. */
-    static void rmspropRange(float[] pa, int po, float[] gaa, int go, float[] sa, int so, float[] da, int dO, int lo, int hi,
-                             float lr, float rho, float eps) {
+    /** The scalar RMSprop loop over [lo, hi) (also the tail of the SIMD loop); decay null: no decay. */
+    static void rmspropRange(Tensor p, Tensor g, Tensor ms, Tensor decay, int lo, int hi, RmspropScalars sc) {
+        float[] pa = arr(p), gaa = arr(g), sa = arr(ms), da = decay == null ? null : arr(decay);
+        int po = off(p), go = off(g), so = off(ms), dO = decay == null ? 0 : off(decay);
+        float lr = sc.lr(), rho = sc.rho(), eps = sc.eps();
         for (int i = lo; i < hi; i++) {
             float gi = gaa[go + i];
             if (da != null) gi = gi + da[dO + i] * pa[po + i];

@@ -4,7 +4,7 @@ package io.jvae.backend;
  * The CPU executor's sparse first layer: compress() turns a batch that is mostly zeros into
  * per-column (index, value) lists (SparseColumns), and gemmSparse() multiplies with them, forward
  * (C = A X) and for the weight gradient (C = A X^T), each element summed in one fixed order. The
- * scalar loops here are the spec that SimdKernels' vector versions match bit for bit
+ * scalar loops here are the spec that SimdSparse's vector versions match bit for bit
  * (SparseGemmTest). One instance per backend: it keeps the arrays of a batch that proved too dense.
  */
 final class CpuSparse {
@@ -22,7 +22,7 @@ final class CpuSparse {
         java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();
         Parallel.forRange(cols, CpuBackend.colGrain(rows), (j0, j1) -> {
             for (int j = j0; j < j1 && seen.get() <= budget; j++) {
-                s.colNnz[j] = Simd.AVAILABLE ? SimdKernels.compressColumn(xa, xo + j * rows, rows, s.colIdx, s.colVal, j * rows)
+                s.colNnz[j] = Simd.AVAILABLE ? SimdSparse.compressColumn(xa, xo + j * rows, rows, s.colIdx, s.colVal, j * rows)
                         : compressColumn(xa, xo + j * rows, rows, s.colIdx, s.colVal, j * rows);
                 seen.addAndGet(s.colNnz[j]);
             }
@@ -69,8 +69,8 @@ final class CpuSparse {
         Parallel.chunks(parts, parts, (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 int r0 = Math.min(m, (int) ((long) vecs * p / parts) * l), r1 = Math.min(m, (int) ((long) vecs * (p + 1) / parts) * l);
-                if (Simd.AVAILABLE && transX) SimdKernels.timesSparseT(r0, r1, aa, ao, lda, x, ca, co, ldc, x.cursors[p]);
-                else if (Simd.AVAILABLE) SimdKernels.sparseTimes(r0, r1, aa, ao, lda, x, ca, co, ldc, x.cursors[p]);
+                if (Simd.AVAILABLE && transX) SimdSparse.timesSparseT(r0, r1, aa, ao, lda, x, ca, co, ldc, x.cursors[p]);
+                else if (Simd.AVAILABLE) SimdSparse.sparseTimes(r0, r1, aa, ao, lda, x, ca, co, ldc, x.cursors[p]);
                 else if (transX) timesSparseT(r0, r1, aa, ao, lda, x, ca, co, ldc);
                 else sparseTimes(r0, r1, aa, ao, lda, x, ca, co, ldc);
             }

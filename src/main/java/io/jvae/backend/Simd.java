@@ -1,10 +1,10 @@
 package io.jvae.backend;
 
 /**
- * Whether the Vector API path ({@link SimdKernels}) is used: the JVM was started with
+ * Whether the Vector API path ({@link SimdKernels}, {@link SimdSparse}) is used: the JVM was started with
  * {@code --add-modules jdk.incubator.vector} (the ./jvae launcher and the tests do) and
- * {@code -Djvae.noSimd} is not set. Without the module, SimdKernels is never loaded and the scalar
- * loops of CpuBackend run: same formulas, slower.
+ * {@code -Djvae.noSimd} is not set. Without the module, neither is loaded and the scalar
+ * loops of CpuBackend, CpuLoss and CpuSparse run: same formulas, slower.
  */
 public final class Simd {
     private Simd() {}

@@ -10,7 +10,7 @@ package io.jvae.backend;
  *
  * <p>Both products add, for each output element, the entries in ascending index order (of rows of
  * X for H, of columns of X for dW) with fused multiply-adds from 0: one fixed order for any thread
- * count, the same in {@link CpuBackend}'s scalar spec and in {@link SimdKernels}. They differ from
+ * count, the same in {@link CpuSparse}'s scalar spec and in {@link SimdSparse}. They differ from
  * the dense GEMM's result only in rounding (the order of the additions).
  */
 public final class SparseColumns {

@@ -3,11 +3,9 @@ package io.jvae.model;
 import io.jvae.backend.Activation;
 import io.jvae.backend.Backend;
 import io.jvae.backend.Indices;
-import io.jvae.backend.Philox;
 import io.jvae.backend.SparseColumns;
 import io.jvae.backend.Tensor;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -16,6 +14,7 @@ import java.util.List;
  * encode q(z|x) -> reparameterize z = mu + sigma eps -> decode p(x|z) -> -log p(x|z) + beta KL
  * -> backwards in reverse order. Index arithmetic lives in the backends; buffers are allocated
  * once by {@link #workspace} for (max batch, samples) and smaller batches use column prefixes.
+ * The layers and their parameter layout are built by {@link Layers}, the buffers by {@link Workspace}.
  *
  * <p>Loss of a batch of B inputs with J samples each (nats per input):
  * (1/B) sum_b [ (1/J) sum_j -log p(x_b | z_bj) + beta KL(q(z|x_b) || N(0, I)) ].
@@ -24,30 +23,16 @@ public final class Vae {
     public final ModelConfig cfg;
     public final Backend be;
     public final Params params;
-    private final Dense[] enc, dec;   // hidden layers
+    private final Dense[] enc, dec;   // hidden layers (their shapes: Layers, which lays them out in params)
     private final Dense headMu, headLv, out;
+    private final Tensor outLogvar, dOutLogvar; // (D, 1) the learned log-variance of a gaussian-learned decoder and its gradient, else null
     private final int inD, latL, cls;
 
     // ---- workspace (sized by workspace(maxBatch, samples)) ----
     private int maxBatch, samples;
-    private final java.util.List<Tensor> workspaceTensors = new java.util.ArrayList<>(); // what workspace() allocated, freed when it re-sizes
-    private Tensor x;                 // (D, B) current inputs, pixels in [0,1]
-    private Tensor y, yRep;           // (C, B), (C, B*J) one-hot labels, CVAE only
-    private Tensor[] hEnc, dhEnc;     // (h_i, B) encoder activations and their gradients
-    private Tensor mu, lv, dmu, dlv;  // (L, B)
-    private Tensor kl, klCol;         // (L, B) per-element KL, (B) per input
-    private Tensor eps, z, dz;        // (L, B*J)
+    private Workspace ws;             // every buffer of a step, with its shape (null until workspace())
     /** The batch x compressed by the last encode() for the first layer (or not: dense GEMMs), and its arrays. */
     private final io.jvae.backend.SparseInput xSparse = new io.jvae.backend.SparseInput();
-    private Tensor[] hDec, dhDec;     // (h_i, B*J)
-    private Tensor logits, dLogits;   // (D, B*J) decoder output before the sigmoid (without the output bias after a step), its gradient
-    private Tensor partials, recCol;  // (LOSS_LANES, B*J) lane sums of -log p per sample, (B*J) their sums
-    private Tensor prior, dCol, wIw;  // IWAE: (L, B*J) log p(z) - log q(z|x) terms, (B*J) their sums, (B*J) normalized weights
-    private Tensor lse;               // IWAE: (B) log (1/K) sum_k w_k per input
-    private Tensor ones;              // (max(D, B*J, L*B, h, LOSS_LANES), 1) all ones, for row/column sums
-    private Tensor zeroBias;          // (D, 1) zeros: output activation without a bias
-    private final Tensor outLogvar, dOutLogvar; // (D, 1) the learned log-variance of a gaussian-learned decoder and its gradient, else null
-    private Tensor dlvEl;             // (D, B*J) gaussian-learned: per-element gradient of the log-variance, summed by a gemv
 
     /** The parameter entry of the learned log-variance (gaussian-learned decoder). */
     public static final String LOGVAR = "decoder.out.logvar";
@@ -59,41 +44,15 @@ public final class Vae {
         this.inD = cfg.inputDim();
         this.latL = cfg.latent();
         this.cls = cfg.classes();
-        record Spec(String name, int out, int[] parts, Params.Entry w, Params.Entry b) {}
-        Params.Builder pb = new Params.Builder();
-        List<Spec> specs = new ArrayList<>();
-        int[] encIn = cls > 0 ? new int[] {inD, cls} : new int[] {inD};
-        int[] in = encIn;
-        for (int i = 0; i < cfg.encoderHidden().size(); i++) {
-            int h = cfg.encoderHidden().get(i);
-            String n = "encoder." + i;
-            specs.add(new Spec(n, h, in, pb.add(n + ".weight", h, Dense.sum(in), true), pb.add(n + ".bias", h, 1, false)));
-            in = new int[] {h};
-        }
-        for (String n : new String[] {"encoder.mu", "encoder.logvar"})
-            specs.add(new Spec(n, latL, in, pb.add(n + ".weight", latL, Dense.sum(in), true), pb.add(n + ".bias", latL, 1, false)));
-        in = cls > 0 ? new int[] {latL, cls} : new int[] {latL};
-        for (int i = 0; i < cfg.decoderHidden().size(); i++) {
-            int h = cfg.decoderHidden().get(i);
-            String n = "decoder." + i;
-            specs.add(new Spec(n, h, in, pb.add(n + ".weight", h, Dense.sum(in), true), pb.add(n + ".bias", h, 1, false)));
-            in = new int[] {h};
-        }
-        specs.add(new Spec("decoder.out", inD, in, pb.add("decoder.out.weight", inD, Dense.sum(in), true),
-                pb.add("decoder.out.bias", inD, 1, false)));
-        // the learned per-feature log-variance of a Gaussian decoder: last, so the other entries' layout and init do not change
-        Params.Entry lvEntry = cfg.likelihood() == Likelihood.GAUSSIAN_LEARNED ? pb.add(LOGVAR, inD, 1, false) : null;
-        this.params = pb.build(be);
-        this.outLogvar = lvEntry == null ? null : params.value(lvEntry);
-        this.dOutLogvar = lvEntry == null ? null : params.grad(lvEntry);
-        List<Dense> layers = new ArrayList<>();
-        for (Spec s : specs) layers.add(new Dense(s.name, s.out, s.parts, s.w, s.b, params));
-        int ne = cfg.encoderHidden().size(), nd = cfg.decoderHidden().size();
-        this.enc = layers.subList(0, ne).toArray(new Dense[0]);
-        this.headMu = layers.get(ne);
-        this.headLv = layers.get(ne + 1);
-        this.dec = layers.subList(ne + 2, ne + 2 + nd).toArray(new Dense[0]);
-        this.out = layers.get(ne + 2 + nd);
+        Layers layers = new Layers(be, cfg);
+        this.params = layers.params;
+        this.enc = layers.enc;
+        this.headMu = layers.headMu;
+        this.headLv = layers.headLv;
+        this.dec = layers.dec;
+        this.out = layers.out;
+        this.outLogvar = layers.outLogvar;
+        this.dOutLogvar = layers.dOutLogvar;
     }
 
     /** Copies the parameters of a model with the same config (e.g. to evaluate while training continues). */
@@ -102,32 +61,9 @@ public final class Vae {
         be.copy(other.params.values, params.values);
     }
 
-    /** Initialises every parameter from Philox uniforms keyed by seed (see {@link Init}). */
+    /** Initialises every parameter from Philox uniforms keyed by seed (see {@link Init}, {@link Layers#initialValues}). */
     public void initParams(long seed) {
-        float[] host = new float[params.total];
-        long counter = 0;
-        for (Params.Entry e : params.entries) {
-            boolean logvar = e.name().equals(LOGVAR); // starts at 0: unit variance
-            int fanIn = e.weight() ? e.cols() : logvar ? 1 : weightOf(e).cols();
-            int fanOut = e.weight() ? e.rows() : logvar ? 1 : weightOf(e).rows();
-            double bound;
-            if (logvar) bound = 0.0;
-            else if (cfg.init() == Init.TORCH) bound = 1.0 / Math.sqrt(fanIn);
-            else bound = e.weight() ? Math.sqrt(6.0 / (fanIn + fanOut)) : 0.0;
-            Philox.uniforms(seed, counter, host, (int) e.offset(), e.size());
-            counter += e.size();
-            for (int i = 0; i < e.size(); i++) {
-                int k = (int) e.offset() + i;
-                host[k] = (float) ((2.0 * host[k] - 1.0) * bound);
-            }
-        }
-        be.upload(host, 0, params.values);
-    }
-
-    private Params.Entry weightOf(Params.Entry bias) {
-        String w = bias.name().replace(".bias", ".weight");
-        for (Params.Entry e : params.entries) if (e.name().equals(w)) return e;
-        throw new IllegalStateException("no weight for " + bias.name());
+        be.upload(Layers.initialValues(params, cfg.init(), seed), 0, params.values);
     }
 
     /** The weight entries (L2 weight decay applies to these, not to biases, as Keras' kernel_regularizer). */
@@ -150,89 +86,26 @@ public final class Vae {
 
     // ---- workspace ----
 
-    /** Allocates every buffer of a step for batches of up to maxBatch inputs and J samples each. */
+    /** Allocates every buffer of a step for batches of up to maxBatch inputs and J samples each ({@link Workspace}). */
     public void workspace(int maxBatch, int samples) {
         if (maxBatch == this.maxBatch && samples == this.samples) return;
         if (maxBatch <= 0 || samples <= 0) throw new IllegalArgumentException("workspace(" + maxBatch + ", " + samples + ")");
-        for (Tensor t : workspaceTensors) be.free(t); // the previous size's buffers (F3: a re-sized workspace does not leak device memory)
-        workspaceTensors.clear();
+        if (ws != null) ws.close(); // the previous size's buffers, freed first (F3: a re-sized workspace does not leak device memory)
+        ws = null;
+        this.maxBatch = this.samples = 0; // no workspace if the allocation below fails
+        ws = new Workspace(be, cfg, maxBatch, samples);
         this.maxBatch = maxBatch;
         this.samples = samples;
-        int bj = Math.multiplyExact(maxBatch, samples);
-        x = ws(inD, maxBatch);
-        if (cls > 0) {
-            y = ws(cls, maxBatch);
-            yRep = ws(cls, bj);
-        }
-        hEnc = new Tensor[enc.length];
-        dhEnc = new Tensor[enc.length];
-        int widest = Math.max(Math.max(Math.max(inD, bj), Math.multiplyExact(latL, maxBatch)), Backend.LOSS_LANES);
-        for (int i = 0; i < enc.length; i++) {
-            hEnc[i] = ws(enc[i].out, maxBatch);
-            dhEnc[i] = ws(enc[i].out, maxBatch);
-            widest = Math.max(widest, enc[i].out);
-        }
-        mu = ws(latL, maxBatch);
-        lv = ws(latL, maxBatch);
-        dmu = ws(latL, maxBatch);
-        dlv = ws(latL, maxBatch);
-        kl = ws(latL, maxBatch);
-        klCol = ws(maxBatch, 1);
-        eps = ws(latL, bj);
-        z = ws(latL, bj);
-        dz = ws(latL, bj);
-        hDec = new Tensor[dec.length];
-        dhDec = new Tensor[dec.length];
-        for (int i = 0; i < dec.length; i++) {
-            hDec[i] = ws(dec[i].out, bj);
-            dhDec[i] = ws(dec[i].out, bj);
-        }
-        logits = ws(inD, bj);
-        dLogits = ws(inD, bj);
-        partials = ws(Backend.LOSS_LANES, bj);
-        dlvEl = outLogvar == null ? null : ws(inD, bj);
-        recCol = ws(bj, 1);
-        prior = ws(latL, bj);
-        dCol = ws(bj, 1);
-        wIw = ws(bj, 1);
-        lse = ws(maxBatch, 1);
-        ones = ws(widest, 1);
-        be.fill(ones, 1f);
-        zeroBias = ws(inD, 1);
-    }
-
-    private Tensor ws(int rows, int cols) {
-        Tensor t = be.alloc(rows, cols);
-        workspaceTensors.add(t);
-        return t;
     }
 
     /** Floats {@link #workspace} allocates for (maxBatch, samples), computed without allocating (for memory checks). */
     public static double workspaceFloats(ModelConfig cfg, long maxBatch, long samples) {
-        double b = maxBatch, bj = (double) maxBatch * samples, d = cfg.inputDim(), l = cfg.latent(), c = cfg.classes();
-        double f = d * b + c * b + c * bj + 5 * l * b + b + 4 * l * bj + 2 * d * bj + Backend.LOSS_LANES * bj + 3 * bj + b + Math.max(Math.max(Math.max(d, bj), l * b), Backend.LOSS_LANES) + d;
-        f += 2 * d * b + 3 * b; // the batch compressed for the first layer on the CPU (SparseColumns)
-        if (cfg.likelihood() == Likelihood.GAUSSIAN_LEARNED) f += d * bj; // dlvEl
-        for (int h : cfg.encoderHidden()) f += 2.0 * h * b;
-        for (int h : cfg.decoderHidden()) f += 2.0 * h * bj;
-        return f;
+        return Workspace.floats(cfg, maxBatch, samples);
     }
 
-    /** Parameters of a config, computed without allocating. */
+    /** Parameters of a config, computed without allocating ({@link Layers}). */
     public static double parameterCount(ModelConfig cfg) {
-        double p = 0;
-        int in = cfg.inputDim() + cfg.classes();
-        for (int h : cfg.encoderHidden()) {
-            p += (double) in * h + h;
-            in = h;
-        }
-        p += 2.0 * ((double) in * cfg.latent() + cfg.latent());
-        in = cfg.latent() + cfg.classes();
-        for (int h : cfg.decoderHidden()) {
-            p += (double) in * h + h;
-            in = h;
-        }
-        return p + (double) in * cfg.inputDim() + cfg.inputDim() + (cfg.likelihood() == Likelihood.GAUSSIAN_LEARNED ? cfg.inputDim() : 0);
+        return Layers.parameterCount(cfg);
     }
 
     public int maxBatch() {
@@ -260,35 +133,35 @@ public final class Vae {
         if (dataX.rows != inD)
             throw new io.jvae.InvalidInputException("data has " + dataX.rows + " features per example, the model expects " + inD);
         b = n;
-        be.gatherColumns(dataX, idx, x.firstCols(n));
+        be.gatherColumns(dataX, idx, ws.x.firstCols(n));
         if (cls > 0) {
             if (dataOneHot == null || dataOneHot.rows != cls)
                 throw new io.jvae.InvalidInputException("a conditional model needs labels with " + cls + " classes");
-            be.gatherColumns(dataOneHot, idx, y.firstCols(n));
-            for (int j = 0; j < samples; j++) be.gatherColumns(dataOneHot, idx, yRep.cols(j * n, n));
+            be.gatherColumns(dataOneHot, idx, ws.y.firstCols(n));
+            for (int j = 0; j < samples; j++) be.gatherColumns(dataOneHot, idx, ws.yRep.cols(j * n, n));
         }
         return n;
     }
 
     /** x = Bernoulli(x) with Philox uniforms (dynamic binarization). */
     public void binarizeBatch(long seed, long offset) {
-        be.binarize(x.firstCols(b), seed, offset);
+        be.binarize(ws.x.firstCols(b), seed, offset);
     }
 
     // ---- the ELBO, forward ----
 
     /** q(z|x): mu, lv (L, b) from x (D, b) [and y (C, b)]. */
     public void encode() {
-        Tensor[] in = cls > 0 ? new Tensor[] {x.firstCols(b), y.firstCols(b)} : new Tensor[] {x.firstCols(b)};
+        Tensor[] in = cls > 0 ? new Tensor[] {ws.x.firstCols(b), ws.y.firstCols(b)} : new Tensor[] {ws.x.firstCols(b)};
         SparseColumns xs = null;
         if (enc.length > 0) xs = xSparse.compress(be, in[0]);
         else xSparse.clear();
         for (int i = 0; i < enc.length; i++) {
-            enc[i].forward(be, in, i == 0 ? xs : null, hEnc[i].firstCols(b), cfg.activation());
-            in = new Tensor[] {hEnc[i].firstCols(b)};
+            enc[i].forward(be, in, i == 0 ? xs : null, ws.hEnc[i].firstCols(b), cfg.activation());
+            in = new Tensor[] {ws.hEnc[i].firstCols(b)};
         }
-        headMu.forward(be, in, mu.firstCols(b), Activation.IDENTITY);
-        headLv.forward(be, in, lv.firstCols(b), Activation.IDENTITY);
+        headMu.forward(be, in, ws.mu.firstCols(b), Activation.IDENTITY);
+        headLv.forward(be, in, ws.lv.firstCols(b), Activation.IDENTITY);
     }
 
     /** Whether the last encode() multiplied the batch compressed (the backend's sparse first layer). */
@@ -299,7 +172,7 @@ public final class Vae {
     /** z = mu + exp(0.5 lv) eps, eps ~ N(0, I) from Philox(seed, offset): (L, b*J). */
     public void reparameterize(long seed, long offset) {
         int bj = b * samples;
-        be.reparamForward(mu.firstCols(b), lv.firstCols(b), eps.firstCols(bj), z.firstCols(bj), seed, offset);
+        be.reparamForward(ws.mu.firstCols(b), ws.lv.firstCols(b), ws.eps.firstCols(bj), ws.z.firstCols(bj), seed, offset);
     }
 
     private void decodeInto(Tensor zIn, Tensor labels, Tensor outT) {
@@ -312,15 +185,15 @@ public final class Vae {
         int n = zIn.cols;
         Tensor[] in = cls > 0 ? new Tensor[] {zIn, labels} : new Tensor[] {zIn};
         for (int i = 0; i < dec.length; i++) {
-            dec[i].forward(be, in, hDec[i].firstCols(n), cfg.activation());
-            in = new Tensor[] {hDec[i].firstCols(n)};
+            dec[i].forward(be, in, ws.hDec[i].firstCols(n), cfg.activation());
+            in = new Tensor[] {ws.hDec[i].firstCols(n)};
         }
     }
 
     /** The output layer's input after decodeHidden. */
     private Tensor[] hiddenOut(Tensor zIn, Tensor labels) {
         int n = zIn.cols;
-        if (dec.length > 0) return new Tensor[] {hDec[dec.length - 1].firstCols(n)};
+        if (dec.length > 0) return new Tensor[] {ws.hDec[dec.length - 1].firstCols(n)};
         return cls > 0 ? new Tensor[] {zIn, labels} : new Tensor[] {zIn};
     }
 
@@ -336,16 +209,16 @@ public final class Vae {
 
     private void reconstructionLoss(float scale) {
         int bj = b * samples;
-        Tensor zIn = z.firstCols(bj), labels = cls > 0 ? yRep.firstCols(bj) : null;
+        Tensor zIn = ws.z.firstCols(bj), labels = cls > 0 ? ws.yRep.firstCols(bj) : null;
         decodeHidden(zIn, labels);
-        out.linear(be, hiddenOut(zIn, labels), null, logits.firstCols(bj));
-        Tensor pre = logits.firstCols(bj), xb = x.firstCols(b), g = dLogits.firstCols(bj), p = partials.firstCols(bj);
+        out.linear(be, hiddenOut(zIn, labels), null, ws.logits.firstCols(bj));
+        Tensor pre = ws.logits.firstCols(bj), xb = ws.x.firstCols(b), g = ws.dLogits.firstCols(bj), p = ws.partials.firstCols(bj);
         switch (cfg.likelihood()) {
             case BERNOULLI -> be.sigmoidBce(pre, out.b, xb, g, p, scale);
             case GAUSSIAN -> be.gaussianNll(pre, out.b, xb, g, p, scale);
-            case GAUSSIAN_LEARNED -> be.gaussianNllVar(pre, out.b, xb, outLogvar, g, dlvEl.firstCols(bj), p, scale);
+            case GAUSSIAN_LEARNED -> be.gaussianNllVar(pre, out.b, xb, outLogvar, g, ws.dlvEl.firstCols(bj), p, scale);
         }
-        be.gemv(true, Backend.LOSS_LANES, bj, 1f, p, Backend.LOSS_LANES, ones, 0f, recCol.view(0, bj, 1));
+        be.gemv(true, Backend.LOSS_LANES, bj, 1f, p, Backend.LOSS_LANES, ws.ones, 0f, ws.recCol.view(0, bj, 1));
     }
 
     /**
@@ -355,9 +228,9 @@ public final class Vae {
      */
     public void accumulate(Tensor stats) {
         int bj = b * samples;
-        be.gemv(true, bj, 1, 1f / samples, recCol.view(0, bj, 1), bj, ones, 1f, stats.view(0, 1, 1));
-        be.gemv(true, latL, b, 1f, kl.firstCols(b), latL, ones, 0f, klCol.view(0, b, 1));
-        be.gemv(true, b, 1, 1f, klCol.view(0, b, 1), b, ones, 1f, stats.view(1, 1, 1));
+        be.gemv(true, bj, 1, 1f / samples, ws.recCol.view(0, bj, 1), bj, ws.ones, 1f, stats.view(0, 1, 1));
+        be.gemv(true, latL, b, 1f, ws.kl.firstCols(b), latL, ws.ones, 0f, ws.klCol.view(0, b, 1));
+        be.gemv(true, b, 1, 1f, ws.klCol.view(0, b, 1), b, ws.ones, 1f, stats.view(1, 1, 1));
     }
 
     // ---- the ELBO, backward ----
@@ -367,45 +240,45 @@ public final class Vae {
         decoderBackward();
         int bj = b * samples;
         // reparameterization + KL: dz -> dmu, dlv
-        be.reparamKlBackward(mu.firstCols(b), lv.firstCols(b), eps.firstCols(bj), dz.firstCols(bj),
-                dmu.firstCols(b), dlv.firstCols(b), kl.firstCols(b), beta, 1f / b);
+        be.reparamKlBackward(ws.mu.firstCols(b), ws.lv.firstCols(b), ws.eps.firstCols(bj), ws.dz.firstCols(bj),
+                ws.dmu.firstCols(b), ws.dlv.firstCols(b), ws.kl.firstCols(b), beta, 1f / b);
         encoderBackward();
     }
 
     /** dLogits -> ... -> dz (L, b*J), decoder gradients written. */
     private void decoderBackward() {
         int bj = b * samples;
-        if (dOutLogvar != null) be.gemv(false, inD, bj, 1f, dlvEl.firstCols(bj), inD, ones, 0f, dOutLogvar);
-        Tensor[] dzIn = cls > 0 ? new Tensor[] {dz.firstCols(bj), null} : new Tensor[] {dz.firstCols(bj)};
-        Tensor[] zIn = cls > 0 ? new Tensor[] {z.firstCols(bj), yRep.firstCols(bj)} : new Tensor[] {z.firstCols(bj)};
-        Tensor dy = dLogits.firstCols(bj);
+        if (dOutLogvar != null) be.gemv(false, inD, bj, 1f, ws.dlvEl.firstCols(bj), inD, ws.ones, 0f, dOutLogvar);
+        Tensor[] dzIn = cls > 0 ? new Tensor[] {ws.dz.firstCols(bj), null} : new Tensor[] {ws.dz.firstCols(bj)};
+        Tensor[] zIn = cls > 0 ? new Tensor[] {ws.z.firstCols(bj), ws.yRep.firstCols(bj)} : new Tensor[] {ws.z.firstCols(bj)};
+        Tensor dy = ws.dLogits.firstCols(bj);
         for (int i = dec.length; i >= 0; i--) {
             Dense layer = i == dec.length ? out : dec[i];
-            Tensor[] in = i == 0 ? zIn : new Tensor[] {hDec[i - 1].firstCols(bj)};
-            Tensor[] dIn = i == 0 ? dzIn : new Tensor[] {dhDec[i - 1].firstCols(bj)};
-            layer.backward(be, in, dy, dIn, 0f, ones);
+            Tensor[] in = i == 0 ? zIn : new Tensor[] {ws.hDec[i - 1].firstCols(bj)};
+            Tensor[] dIn = i == 0 ? dzIn : new Tensor[] {ws.dhDec[i - 1].firstCols(bj)};
+            layer.backward(be, in, dy, dIn, 0f, ws.ones);
             if (i > 0) {
-                dy = dhDec[i - 1].firstCols(bj);
-                be.actBackward(dy, hDec[i - 1].firstCols(bj), cfg.activation());
+                dy = ws.dhDec[i - 1].firstCols(bj);
+                be.actBackward(dy, ws.hDec[i - 1].firstCols(bj), cfg.activation());
             }
         }
     }
 
     /** (dmu, dlv) -> ... encoder gradients written (no gradient for the data). */
     private void encoderBackward() {
-        Tensor[] xIn = cls > 0 ? new Tensor[] {x.firstCols(b), y.firstCols(b)} : new Tensor[] {x.firstCols(b)};
+        Tensor[] xIn = cls > 0 ? new Tensor[] {ws.x.firstCols(b), ws.y.firstCols(b)} : new Tensor[] {ws.x.firstCols(b)};
         int ne = enc.length;
-        Tensor[] headIn = ne == 0 ? xIn : new Tensor[] {hEnc[ne - 1].firstCols(b)};
-        Tensor[] dHead = ne == 0 ? null : new Tensor[] {dhEnc[ne - 1].firstCols(b)};
-        headMu.backward(be, headIn, dmu.firstCols(b), dHead, 0f, ones);
-        headLv.backward(be, headIn, dlv.firstCols(b), dHead, 1f, ones);
+        Tensor[] headIn = ne == 0 ? xIn : new Tensor[] {ws.hEnc[ne - 1].firstCols(b)};
+        Tensor[] dHead = ne == 0 ? null : new Tensor[] {ws.dhEnc[ne - 1].firstCols(b)};
+        headMu.backward(be, headIn, ws.dmu.firstCols(b), dHead, 0f, ws.ones);
+        headLv.backward(be, headIn, ws.dlv.firstCols(b), dHead, 1f, ws.ones);
         for (int i = ne - 1; i >= 0; i--) {
-            Tensor d = dhEnc[i].firstCols(b);
-            be.actBackward(d, hEnc[i].firstCols(b), cfg.activation());
-            Tensor[] in = i == 0 ? xIn : new Tensor[] {hEnc[i - 1].firstCols(b)};
-            Tensor[] dIn = i == 0 ? null : new Tensor[] {dhEnc[i - 1].firstCols(b)};
+            Tensor d = ws.dhEnc[i].firstCols(b);
+            be.actBackward(d, ws.hEnc[i].firstCols(b), cfg.activation());
+            Tensor[] in = i == 0 ? xIn : new Tensor[] {ws.hEnc[i - 1].firstCols(b)};
+            Tensor[] dIn = i == 0 ? null : new Tensor[] {ws.dhEnc[i - 1].firstCols(b)};
             SparseColumns xs = i == 0 ? xSparse.of(xIn[0]) : null; // the compressed batch only if it is this x
-            enc[i].backward(be, in, xs, d, dIn, 0f, ones);
+            enc[i].backward(be, in, xs, d, dIn, 0f, ws.ones);
         }
     }
 
@@ -425,7 +298,7 @@ public final class Vae {
         encode();
         reparameterize(seed, offset);
         reconstructionLoss();
-        be.klForward(mu.firstCols(b), lv.firstCols(b), kl.firstCols(b));
+        be.klForward(ws.mu.firstCols(b), ws.lv.firstCols(b), ws.kl.firstCols(b));
         accumulate(stats);
     }
 
@@ -441,10 +314,10 @@ public final class Vae {
         encode();
         reparameterize(seed, offset);
         reconstructionLoss(1f);
-        be.logPriorRatio(lv.firstCols(b), eps.firstCols(bj), z.firstCols(bj), prior.firstCols(bj));
-        be.gemv(true, latL, bj, 1f, prior.firstCols(bj), latL, ones, 0f, dCol.view(0, bj, 1));
-        be.iwaeWeights(recCol.view(0, bj, 1), dCol.view(0, bj, 1), wIw.view(0, bj, 1), lse.view(0, b, 1), samples);
-        be.gemv(true, b, 1, -1f, lse.view(0, b, 1), b, ones, 1f, stats.view(2, 1, 1));
+        be.logPriorRatio(ws.lv.firstCols(b), ws.eps.firstCols(bj), ws.z.firstCols(bj), ws.prior.firstCols(bj));
+        be.gemv(true, latL, bj, 1f, ws.prior.firstCols(bj), latL, ws.ones, 0f, ws.dCol.view(0, bj, 1));
+        be.iwaeWeights(ws.recCol.view(0, bj, 1), ws.dCol.view(0, bj, 1), ws.wIw.view(0, bj, 1), ws.lse.view(0, b, 1), samples);
+        be.gemv(true, b, 1, -1f, ws.lse.view(0, b, 1), b, ws.ones, 1f, stats.view(2, 1, 1));
     }
 
     /**
@@ -456,14 +329,14 @@ public final class Vae {
     public void trainStepIwae(long seed, long offset, Tensor stats) {
         int bj = b * samples;
         iwaeForward(seed, offset, stats);
-        be.scaleColumns(dLogits.firstCols(bj), wIw.view(0, bj, 1), 1f / b);
-        if (dlvEl != null) be.scaleColumns(dlvEl.firstCols(bj), wIw.view(0, bj, 1), 1f / b);
+        be.scaleColumns(ws.dLogits.firstCols(bj), ws.wIw.view(0, bj, 1), 1f / b);
+        if (ws.dlvEl != null) be.scaleColumns(ws.dlvEl.firstCols(bj), ws.wIw.view(0, bj, 1), 1f / b);
         decoderBackward();
-        be.addScaledColumns(dz.firstCols(bj), z.firstCols(bj), wIw.view(0, bj, 1), 1f / b);
+        be.addScaledColumns(ws.dz.firstCols(bj), ws.z.firstCols(bj), ws.wIw.view(0, bj, 1), 1f / b);
         // beta = 0: no analytic KL gradient (the prior and posterior enter through a); kl is still written for reporting
-        be.reparamKlBackward(mu.firstCols(b), lv.firstCols(b), eps.firstCols(bj), dz.firstCols(bj),
-                dmu.firstCols(b), dlv.firstCols(b), kl.firstCols(b), 0f, 1f / b);
-        be.axpy(-0.5f / b, ones.view(0, latL * b, 1), dlv.firstCols(b).flat());
+        be.reparamKlBackward(ws.mu.firstCols(b), ws.lv.firstCols(b), ws.eps.firstCols(bj), ws.dz.firstCols(bj),
+                ws.dmu.firstCols(b), ws.dlv.firstCols(b), ws.kl.firstCols(b), 0f, 1f / b);
+        be.axpy(-0.5f / b, ws.ones.view(0, latL * b, 1), ws.dlv.firstCols(b).flat());
         encoderBackward();
         accumulate(stats); // recCol was summed by iwaeForward
     }
@@ -477,33 +350,33 @@ public final class Vae {
 
     /** mu, lv of the loaded batch after {@link #encode()}: (L, b) views. */
     public Tensor mu() {
-        return mu.firstCols(b);
+        return ws.mu.firstCols(b);
     }
 
     public Tensor logVar() {
-        return lv.firstCols(b);
+        return ws.lv.firstCols(b);
     }
 
     /** Per-sample -log p(x|z) (b*J) and per-input KL (b) of the last accumulate(). */
     public Tensor reconPerSample() {
-        return recCol.view(0, b * samples, 1);
+        return ws.recCol.view(0, b * samples, 1);
     }
 
     public Tensor klPerInput() {
-        return klCol.view(0, b, 1);
+        return ws.klCol.view(0, b, 1);
     }
 
     public Tensor z() {
-        return z.firstCols(b * samples);
+        return ws.z.firstCols(b * samples);
     }
 
     /** The noise of the last reparameterize(): (L, b*J). */
     public Tensor eps() {
-        return eps.firstCols(b * samples);
+        return ws.eps.firstCols(b * samples);
     }
 
     public Tensor x() {
-        return x.firstCols(b);
+        return ws.x.firstCols(b);
     }
 
     /**
@@ -514,15 +387,15 @@ public final class Vae {
     public Tensor decodeMean(Tensor zIn, Tensor labels) {
         int n = zIn.cols;
         if (zIn.rows != latL) throw new IllegalArgumentException("z has " + zIn.rows + " rows, latent is " + latL);
-        Tensor o = logits.firstCols(n);
+        Tensor o = ws.logits.firstCols(n);
         decodeInto(zIn, labels, o);
-        if (cfg.likelihood() == Likelihood.BERNOULLI) be.biasActForward(o, zeroBias, Activation.SIGMOID);
+        if (cfg.likelihood() == Likelihood.BERNOULLI) be.biasActForward(o, ws.zeroBias, Activation.SIGMOID);
         return o;
     }
 
     /** The decoder mean of the current z (after reparameterize or setting z). */
     public Tensor decodeMeanOfZ() {
         int bj = b * samples;
-        return decodeMean(z.firstCols(bj), cls > 0 ? yRep.firstCols(bj) : null);
+        return decodeMean(ws.z.firstCols(bj), cls > 0 ? ws.yRep.firstCols(bj) : null);
     }
 }

@@ -115,7 +115,7 @@ class SparseGemmTest {
     }
 
     @Test
-    void simdKernelsAreTheScalarSpecBitForBit() {
+    void simdSparseIsTheScalarSpecBitForBit() {
         if (!Simd.AVAILABLE) return; // the scalar loops are what runs then
         Rand r = new Rand(14);
         int k = 300, n = 70, m = 400, lda = m;
@@ -126,11 +126,11 @@ class SparseGemmTest {
         for (int[] rows : new int[][] {{0, 400}, {0, 16}, {16, 400}, {32, 37}, {0, 3}, {192, 400}}) {
             float[] c0 = new float[m * n], c1 = new float[m * n];
             CpuSparse.sparseTimes(rows[0], rows[1], a, 0, lda, s, c0, 0, m);
-            SimdKernels.sparseTimes(rows[0], rows[1], a, 0, lda, s, c1, 0, m, cursor);
+            SimdSparse.sparseTimes(rows[0], rows[1], a, 0, lda, s, c1, 0, m, cursor);
             assertArrayEquals(c0, c1, "A X rows " + rows[0] + ".." + rows[1]);
             float[] d0 = new float[m * k], d1 = new float[m * k];
             CpuSparse.timesSparseT(rows[0], rows[1], a2, 0, lda, s, d0, 0, m);
-            SimdKernels.timesSparseT(rows[0], rows[1], a2, 0, lda, s, d1, 0, m, cursor);
+            SimdSparse.timesSparseT(rows[0], rows[1], a2, 0, lda, s, d1, 0, m, cursor);
             assertArrayEquals(d0, d1, "A X^T rows " + rows[0] + ".." + rows[1]);
         }
         // and the threaded product over all rows is the spec over all rows: one order for any thread count
