@@ -278,7 +278,7 @@ final class SimdKernels {
     }
 
     /** Adam, PyTorch form, over [lo, hi): identical rounding to the scalar loop. */
-    static void adam(Tensor pt, Tensor gt, Tensor mt, Tensor vt, Tensor decay, int lo, int hi, CpuBackend.AdamScalars sc) {
+    static void adam(Tensor pt, Tensor gt, Tensor mt, Tensor vt, Tensor decay, int lo, int hi, CpuOptimizer.AdamScalars sc) {
         float[] p = arr(pt), g = arr(gt), m = arr(mt), v = arr(vt), d = decay == null ? null : arr(decay);
         int po = off(pt), go = off(gt), mo = off(mt), vo = off(vt), dO = decay == null ? 0 : off(decay);
         float lr = sc.lr(), b1 = sc.b1(), b2 = sc.b2(), eps = sc.eps(), bc1 = sc.bc1(), bc2 = sc.bc2();
@@ -297,11 +297,11 @@ final class SimdKernels {
             FloatVector step = vlr.mul(mi.div(vbc1)).div(vi.div(vbc2).sqrt().add(veps));
             pi.sub(step).intoArray(p, po + i);
         }
-        CpuBackend.adamRange(pt, gt, mt, vt, decay, i, hi, sc);
+        CpuOptimizer.adamRange(pt, gt, mt, vt, decay, i, hi, sc);
     }
 
     /** RMSprop, Keras form, over [lo, hi). */
-    static void rmsprop(Tensor pt, Tensor gt, Tensor mst, Tensor decay, int lo, int hi, CpuBackend.RmspropScalars sc) {
+    static void rmsprop(Tensor pt, Tensor gt, Tensor mst, Tensor decay, int lo, int hi, CpuOptimizer.RmspropScalars sc) {
         float[] p = arr(pt), g = arr(gt), ms = arr(mst), d = decay == null ? null : arr(decay);
         int po = off(pt), go = off(gt), so = off(mst), dO = decay == null ? 0 : off(decay);
         float lr = sc.lr(), rho = sc.rho(), eps = sc.eps();
@@ -316,7 +316,7 @@ final class SimdKernels {
             si.intoArray(ms, so + i);
             pi.sub(vlr.mul(gi).div(si.sqrt().add(veps))).intoArray(p, po + i);
         }
-        CpuBackend.rmspropRange(pt, gt, mst, decay, i, hi, sc);
+        CpuOptimizer.rmspropRange(pt, gt, mst, decay, i, hi, sc);
     }
 
     /** CpuBackend.axpyRange over [lo, hi): y += alpha x, a product then a sum (no fma), as the scalar loop. */

@@ -130,18 +130,18 @@ class SimdKernelsTest {
         float[] p2 = p.clone(), m2 = m.clone(), v2 = v.clone();
         float[] d = new float[n];
         for (int i = 0; i < n; i++) d[i] = i % 5 == 0 ? 0f : 2e-4f;
-        var adam = new CpuBackend.AdamScalars(1e-3f, 0.9f, 0.999f, 1e-8f, 0.19f, 0.002f);
-        var rmsprop = new CpuBackend.RmspropScalars(1e-3f, 0.9f, 1e-7f);
+        var adam = new CpuOptimizer.AdamScalars(1e-3f, 0.9f, 0.999f, 1e-8f, 0.19f, 0.002f);
+        var rmsprop = new CpuOptimizer.RmspropScalars(1e-3f, 0.9f, 1e-7f);
         for (float[] decay : new float[][] {null, d}) {
             String k = decay == null ? "" : " (decay)";
             Tensor dt = decay == null ? null : flat(decay), gt = flat(g);
             SimdKernels.adam(flat(p), gt, flat(m), flat(v), dt, 0, n, adam);
-            CpuBackend.adamRange(flat(p2), gt, flat(m2), flat(v2), dt, 0, n, adam);
+            CpuOptimizer.adamRange(flat(p2), gt, flat(m2), flat(v2), dt, 0, n, adam);
             assertArrayEquals(p2, p, "adam p" + k);
             assertArrayEquals(v2, v, "adam v" + k);
             float[] q = p.clone(), s1 = v.clone(), s2 = v.clone();
             SimdKernels.rmsprop(flat(p), gt, flat(s1), dt, 0, n, rmsprop);
-            CpuBackend.rmspropRange(flat(q), gt, flat(s2), dt, 0, n, rmsprop);
+            CpuOptimizer.rmspropRange(flat(q), gt, flat(s2), dt, 0, n, rmsprop);
             assertArrayEquals(q, p, "rmsprop p" + k);
             p2 = p.clone();
         }
