@@ -65,7 +65,7 @@ final class CpuSparse {
         int ao = CpuBackend.off(a), co = CpuBackend.off(c);
         // rows of C split across threads in whole vectors: each element is computed by one thread, in one order
         int l = Simd.AVAILABLE ? SimdKernels.width() : 1, vecs = (m + l - 1) / l;
-        int parts = 2.0 * m * x.nnz < Gemm.Split.MIN_FLOPS ? 1 : Math.min(Parallel.THREADS, vecs);
+        int parts = Gemm.Split.sparseParts(m, x.nnz, vecs);
         Parallel.chunks(parts, parts, (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 int r0 = Math.min(m, (int) ((long) vecs * p / parts) * l), r1 = Math.min(m, (int) ((long) vecs * (p + 1) / parts) * l);

@@ -85,7 +85,11 @@ public final class Gemm {
         Holder.BLAS_IMPL.sgemm(t(ta), t(tb), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
-    /** Whether jvae splits GEMMs across its own threads: the BLAS runs each call on one thread, and there are several. */
+    /**
+     * Who splits a product across threads, decided here alone (Parallel decides how many threads
+     * there are): the dense GEMMs when the BLAS runs each call on one thread and there are several,
+     * the sparse first layer's whenever there are several.
+     */
     static final class Split { // a holder: Parallel's static init asks Gemm about the BLAS
         static final boolean ON = !NAIVE_GEMM && Parallel.THREADS > 1 && !threadedNative();
         /** Below ~1 MFLOP (8 microseconds on one core) a GEMM stays on its caller. */
@@ -97,6 +101,15 @@ public final class Gemm {
         static int parts(int m, int n, int k) {
             long byWork = (long) Math.ceil(2.0 * m * n * k / MIN_FLOPS);
             return (int) Math.max(1, Math.min(Math.min(Parallel.THREADS, byWork), Math.max(m, n) / MIN_WIDTH));
+        }
+
+        /**
+         * Blocks for the sparse first layer's products (CpuSparse, Java code: split whatever the
+         * BLAS does): one per thread, in whole vectors of C's m rows (`vecs` of them), none under
+         * MIN_FLOPS of work (2 m nnz FLOPs executed).
+         */
+        static int sparseParts(int m, long nnz, int vecs) {
+            return 2.0 * m * nnz < MIN_FLOPS ? 1 : Math.min(Parallel.THREADS, vecs);
         }
     }
 
