@@ -16,8 +16,10 @@ import io.jvae.model.Vae;
  * wants (about 2 s of compilation for the pytorch preset, whose first epoch at batch 1024 then
  * takes 2.5-3x the others). A warm-up trains a throwaway model of the same kind (the layers,
  * activation, decoder, optimizer and objective the command was given; a small batch of synthetic
- * data about as sparse as MNIST) on one thread while the data loads, and stops as soon as the
- * command is ready to train ({@link #finish}), at most one small step later.
+ * data about as sparse as MNIST) on one thread while the data loads, and is told to stop as soon
+ * as the command is ready to train ({@link #stop}); the command does not wait for it (its first
+ * step, with the JVM's class loading and the interpreter, can take most of a second), and it ends
+ * after its current step.
  *
  * <p>It shares nothing with the real run: its own backend and parameters, and its parallel loops
  * run on its own thread ({@link Parallel#alone}), so it never takes the worker team and never
@@ -65,6 +67,11 @@ public final class Warmup {
     /** Whether warm-ups run: more than one core, and not turned off with -Djvae.warmup=false. */
     public static boolean enabled() {
         return Runtime.getRuntime().availableProcessors() > 1 && !"false".equals(System.getProperty("jvae.warmup"));
+    }
+
+    /** Tells the warm-up to stop after its current step, without waiting for it. */
+    public void stop() {
+        stop = true;
     }
 
     /** Stops the warm-up after its current step and waits for it; returns how many training steps it ran. */
