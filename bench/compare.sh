@@ -27,6 +27,7 @@ fi
 echo "== PyTorch, sweeping thread settings ($preset, batch $batch, $epochs epochs)" >&2
 "$py" "$root/bench/pytorch_vae.py" --preset "$preset" --batch "$batch" --epochs "$epochs" --sweep | tee "$tmp/sweep.jsonl" >&2
 read -r threads ob < <("$py" -c 'import json,sys; b=[json.loads(l)["best"] for l in open(sys.argv[1]) if l.startswith("{\"best\"")][0]; print(b["threads"], b["openblas_threads"])' "$tmp/sweep.jsonl")
+"$root/jvae" info > /dev/null 2>&1 || true # builds the jar now if the sources changed, not inside round 1's process time
 for r in $(seq "$rounds"); do
   echo "== round $r/$rounds: jvae" >&2
   t0=$(date +%s.%N)

@@ -15,10 +15,12 @@ for v in "$batch" "$epochs" "$rounds"; do [[ "$v" =~ ^[1-9][0-9]*$ ]] || { echo 
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 one() { # name, JVM options: prints "name epoch1 all wall"
   local t0 t1; t0=$(date +%s.%N)
-  JVAE_JAVA_OPTS="$2" "$root/jvae" train --preset "$preset" --batch "$batch" --epochs "$epochs" --no-progress --device cpu \
-    --out "$tmp/$1" --overwrite > /dev/null 2>&1
+  if ! JVAE_JAVA_OPTS="$2" "$root/jvae" train --preset "$preset" --batch "$batch" --epochs "$epochs" --no-progress --device cpu \
+      --out "$tmp/$1" --overwrite > "$tmp/$1.log" 2>&1; then
+    echo "warmup.sh: the run '$1' failed:" >&2; tail -5 "$tmp/$1.log" >&2; exit 1
+  fi
   t1=$(date +%s.%N)
-  awk -F, -v n="$1" -v w="$(echo "$t1 - $t0" | bc)" 'NR == 2 { e1 = $9 } NR > 1 { s += $9 } END { printf "%s %.3f %.3f %.3f\n", n, e1, s, w }' "$tmp/$1/metrics.csv"
+  awk -F, -v n="$1" -v t0="$t0" -v t1="$t1" 'NR == 2 { e1 = $9 } NR > 1 { s += $9 } END { printf "%s %.3f %.3f %.3f\n", n, e1, s, t1 - t0 }' "$tmp/$1/metrics.csv"
 }
 echo "jvae warm-up, $preset preset, batch $batch, $epochs epochs ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
 echo "| round | warm-up | epoch 1 s | all epochs s | process s |"

@@ -239,7 +239,7 @@ __global__ void gaussian_nll_var(const float* __restrict__ pre, const float* __r
     }
 }
 
-// CpuBackend.adamStep (PyTorch form), on g' = g + decay p (L2 weight decay fused in; decay null: g' = g):
+// CpuOptimizer.adamRange (PyTorch form), on g' = g + decay p (L2 weight decay fused in; decay null: g' = g):
 // m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2; p -= lr (m / bc1) / (sqrt(v / bc2) + eps);
 // bc1, bc2 from the step block when step != null
 __global__ void adam_step(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m, float* __restrict__ v,
@@ -257,7 +257,7 @@ __global__ void adam_step(float* __restrict__ p, const float* __restrict__ g, fl
     }
 }
 
-// CpuBackend.rmspropStep (Keras form), on g' = g + decay p (decay null: g' = g):
+// CpuOptimizer.rmspropRange (Keras form), on g' = g + decay p (decay null: g' = g):
 // ms = rho ms + (1-rho) g'^2; p -= lr g' / (sqrt(ms) + eps)
 __global__ void rmsprop_step(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ ms, int n,
                              float lr, float rho, float eps, const float* __restrict__ decay, const float* __restrict__ step) {

@@ -116,6 +116,11 @@ public final class Parallel {
         }
     }
 
+    /** Whether the calling thread is inside {@link #alone}. */
+    public static boolean isAlone() {
+        return ALONE.get();
+    }
+
     /** Resident workers and one region at a time. */
     static final class Team {
         final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
@@ -162,6 +167,7 @@ public final class Parallel {
                 int id = w;
                 workers[w] = new Thread(() -> work(id), "jvae-worker-" + (w + 1));
                 workers[w].setDaemon(true);
+                workers[w].setPriority(Thread.NORM_PRIORITY); // not the priority of whichever thread first opened a region
                 workers[w].start();
             }
         }

@@ -83,10 +83,18 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        var out0 = spec.commandLine().getOut();
         TrainConfig tc = opts.train();
         boolean graphs = Devices.onOff("--cuda-graph", cudaGraph);
         Warmup warm = warmup(tc);
+        try {
+            return train(tc, graphs, warm);
+        } finally {
+            if (warm != null) warm.close(2000);
+        }
+    }
+
+    private Integer train(TrainConfig tc, boolean graphs, Warmup warm) {
+        var out0 = spec.commandLine().getOut();
         Sets sets = sets(tc, out0);
         Dataset train = sets.train(), test = sets.test();
         if (limit != null) {

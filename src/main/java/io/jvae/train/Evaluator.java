@@ -5,7 +5,10 @@ import io.jvae.model.Vae;
 /**
  * The test loss: -ELBO per example in nats over a whole dataset, in batches of the model's
  * workspace, one sample of z per input drawn from a fixed seed (so two evaluations of the same
- * parameters agree exactly). The sums stay on the backend until the end.
+ * parameters agree exactly). The batches' sums are added as training adds its steps' ({@link
+ * LossSums}): in float32 on the backend for {@link Trainer#CHECK_EVERY} batches at most, then in
+ * double on the host (one float32 sum over all of them was off by 6.8 nats in 5.4e6 over 2,000
+ * batches, LossSumsTest).
  */
 public final class Evaluator {
     private final Vae vae;

@@ -6,7 +6,7 @@ import io.jvae.backend.Tensor;
 import java.util.ArrayDeque;
 
 /**
- * An epoch's loss sums, exact to double: the backend adds each step's sums into a float32 tensor
+ * An epoch's loss sums (or an evaluation's, over its batches: Evaluator), exact to double: the backend adds each step's sums into a float32 tensor
  * (stats: reconstruction, KL, IWAE loss, -) for at most one chunk of steps; {@link #flush} starts
  * a readback of the chunk and zeroes the tensor (both queued in order on the backend, so no step
  * is lost or counted twice), and the chunks are added in double on the host as their readbacks

@@ -28,8 +28,10 @@ import io.jvae.model.Vae;
  * whatever goes wrong in it ends the warm-up and nothing else. -Djvae.warmup=false turns it off.
  */
 public final class Warmup {
-    /** Batch of the throwaway model: small enough that one step is a millisecond once compiled. */
+    /** Batch of the throwaway model (times its samples per input at most, see {@link #batchFor}): small enough that one step is a millisecond once compiled. */
     static final int BATCH = 64;
+    /** Share of the heap the throwaway model may take at most (parameters, optimizer state, buffers, data); a bigger model gets no warm-up. */
+    static final double MAX_HEAP_SHARE = 1.0 / 16;
     /** Steps at most: enough for C2 to compile every kernel of the step (its loops count thousands of iterations per call). */
     static final int MAX_STEPS = 400;
     /** Share of nonzero pixels in the synthetic data (MNIST's training images: 19 %), so the sparse first layer is compiled too. */
@@ -40,6 +42,7 @@ public final class Warmup {
     private volatile int steps;
 
     private volatile Throwable failure;
+    private volatile boolean ranAlone;
 
     private Warmup(ModelConfig proxy, TrainConfig tc) {
         thread = new Thread(() -> {
@@ -50,7 +53,6 @@ public final class Warmup {
             }
         }, "jvae-warmup");
         thread.setDaemon(true); // a command that fails while loading its data exits without waiting for it
-        thread.setPriority(Thread.MIN_PRIORITY);
     }
 
     /**
@@ -58,10 +60,24 @@ public final class Warmup {
      * would not help: one core (it would only slow the data loading down), or -Djvae.warmup=false.
      */
     public static Warmup start(ModelConfig proxy, TrainConfig tc) {
-        if (!enabled()) return null;
+        if (!enabled() || bytes(proxy, tc) > MAX_HEAP_SHARE * Runtime.getRuntime().maxMemory()) return null;
         Warmup w = new Warmup(proxy, tc);
         w.thread.start();
         return w;
+    }
+
+    /**
+     * The throwaway model's batch: {@link #BATCH} columns of the workspace at most, so that with
+     * many samples per input (IWAE) it never needs more than the real run (batch x samples >= samples).
+     */
+    static int batchFor(TrainConfig tc) {
+        return Math.max(1, Math.min(tc.batch(), BATCH / tc.samples()));
+    }
+
+    /** What the throwaway model holds: parameters with gradients and optimizer state, its buffers, its data. */
+    static double bytes(ModelConfig proxy, TrainConfig tc) {
+        int b = batchFor(tc);
+        return 4.0 * (4 * Vae.parameterCount(proxy) + Vae.workspaceFloats(proxy, b, tc.samples()) + 2.0 * proxy.inputDim() * 4 * b);
     }
 
     /** Whether warm-ups run: more than one core, and not turned off with -Djvae.warmup=false. */
@@ -72,6 +88,21 @@ public final class Warmup {
     /** Tells the warm-up to stop after its current step, without waiting for it. */
     public void stop() {
         stop = true;
+    }
+
+    /**
+     * Stops the warm-up and waits for it at most {@code millis} (a command's last act: the JVM must
+     * not exit while the warm-up is inside a native BLAS call, whose library tears its buffers
+     * down at exit). By the end of a training the warm-up has long ended; this waits only when a
+     * command ends while its data is still loading (bad input, a signal).
+     */
+    public void close(long millis) {
+        stop = true;
+        try {
+            thread.join(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Stops the warm-up after its current step and waits for it; returns how many training steps it ran. */
@@ -94,14 +125,21 @@ public final class Warmup {
         return steps;
     }
 
+    /** Whether its steps ran inside {@link Parallel#alone} (for tests: it must never take the team). */
+    boolean ranAlone() {
+        return ranAlone;
+    }
+
     /** What ended the warm-up early, if anything did (for tests). */
     Throwable failure() {
         return failure;
     }
 
     private void train(ModelConfig proxy, TrainConfig tc) {
+        ranAlone = Parallel.isAlone();
+        int batch = batchFor(tc);
         try (Backend be = new CpuBackend()) {
-            int n = 4 * BATCH, d = proxy.inputDim();
+            int n = 4 * batch, d = proxy.inputDim();
             float[] x = new float[d * n], keep = new float[d * n];
             Philox.uniforms(11, 0, x, 0, x.length);
             Philox.uniforms(12, 0, keep, 0, keep.length);
@@ -116,7 +154,7 @@ public final class Warmup {
             }
             Vae vae = new Vae(be, proxy);
             vae.initParams(1);
-            vae.workspace(BATCH, tc.samples());
+            vae.workspace(batch, tc.samples());
             Optimizer opt = new Optimizer(vae, tc);
             Tensor stats = be.alloc(4, 1);
             Indices order = be.allocIndices(n);
@@ -126,9 +164,9 @@ public final class Warmup {
             try (TrainingSteps ts = new TrainingSteps(vae, opt, tc, data, oneHot, stats, 7, 3, false)) {
                 ts.epoch(Seeds.permutation(1, 1, n));
                 for (int s = 0; s < MAX_STEPS && !stop; s++) {
-                    ts.step(s, (s % 4) * BATCH, BATCH, tc.beta());
+                    ts.step(s, (s % 4) * batch, batch, tc.beta());
                     if (s % 8 == 7) { // the test-set evaluation after each epoch runs the forward pass alone
-                        vae.loadBatch(data, oneHot, order.slice((s / 8 % 4) * BATCH, BATCH));
+                        vae.loadBatch(data, oneHot, order.slice((s / 8 % 4) * batch, batch));
                         vae.evalStep(5, s, stats);
                     }
                     steps = s + 1;

@@ -132,6 +132,18 @@ class ParallelTest {
     }
 
     @Test
+    void workersRunAtNormalPriorityWhoeverStartedTheTeam() throws Exception {
+        // a fresh JVM (the team is made once per JVM), whose first region comes from a thread of the lowest priority
+        Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-Djvae.threads=2", "-cp", System.getProperty("java.class.path"),
+                PriorityProbe.class.getName()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("jvae-worker-1 priority " + Thread.NORM_PRIORITY), out);
+    }
+
+    @Test
     void idleWorkersParkAndWakeUp() throws Exception {
         Thread.sleep(5 * Parallel.SPIN_NANOS / 1_000_000 + 50); // longer than the spin: the workers park
         int[] hits = new int[64];
