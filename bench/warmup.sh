@@ -3,10 +3,13 @@
 #
 #   bench/warmup.sh [BATCH=1024] [EPOCHS=3] [ROUNDS=4] [PRESET=pytorch]
 #
-# Each round runs the same training twice, alternating which goes first: with the warm-up (the
-# default) and with -Djvae.warmup=false. Per run: epoch 1's seconds, all epochs' seconds, and the
+# Each round runs the same training twice, alternating which goes first: as shipped ("on") and
+# with -Djvae.warmup=false ("off"). Per run: epoch 1's seconds, all epochs' seconds, and the
 # process's wall seconds (JVM start to exit). The machine drifts, so compare within a round; the
-# summary is the median of the per-round ratios (off / on: above 1 means the warm-up saves time).
+# summary is the median of the per-round ratios (off / on: above 1 means "on" saves time).
+# ON_OPTS / OFF_OPTS replace the JVM options of the two sides (JVAE_JAVA_OPTS of ./jvae), to
+# compare other start-up settings the same way, e.g.
+#   ON_OPTS= OFF_OPTS=-XX:+TieredCompilation bench/warmup.sh    (./jvae's C2-only default vs tiered)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 batch="${1:-1024}" epochs="${2:-3}" rounds="${3:-4}" preset="${4:-pytorch}"
@@ -22,13 +25,14 @@ one() { # name, JVM options: prints "name epoch1 all wall"
   t1=$(date +%s.%N)
   awk -F, -v n="$1" -v t0="$t0" -v t1="$t1" 'NR == 2 { e1 = $9 } NR > 1 { s += $9 } END { printf "%s %.3f %.3f %.3f\n", n, e1, s, t1 - t0 }' "$tmp/$1/metrics.csv"
 }
+echo "on: JVAE_JAVA_OPTS='${ON_OPTS-}', off: JVAE_JAVA_OPTS='${OFF_OPTS--Djvae.warmup=false}'"
 echo "jvae warm-up, $preset preset, batch $batch, $epochs epochs ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
-echo "| round | warm-up | epoch 1 s | all epochs s | process s |"
+echo "| round | side | epoch 1 s | all epochs s | process s |"
 echo "|---|---|---|---|---|"
 for r in $(seq "$rounds"); do
   if [ $((r % 2)) -eq 1 ]; then order="on off"; else order="off on"; fi
   for w in $order; do
-    if [ "$w" = on ]; then one on ""; else one off "-Djvae.warmup=false"; fi > "$tmp/r$r-$w"
+    if [ "$w" = on ]; then one on "${ON_OPTS-}"; else one off "${OFF_OPTS--Djvae.warmup=false}"; fi > "$tmp/r$r-$w"
     read -r _ e1 all wall < "$tmp/r$r-$w"
     echo "| $r | $w | $e1 | $all | $wall |"
   done

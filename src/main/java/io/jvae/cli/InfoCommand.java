@@ -24,6 +24,7 @@ final class InfoCommand implements Callable<Integer> {
                 Gemm.splits() ? ", one thread per call, large GEMMs split across " + Parallel.THREADS + " jvae threads" : "");
         out.printf("         element-wise work: %d thread(s) (%s), %s%n", Parallel.THREADS, Parallel.THREADS_REASON, io.jvae.backend.Simd.describe());
         out.printf("         memory: %s%n", io.jvae.backend.CpuBackend.alignment());
+        out.printf("         JIT: %s%n", jit());
         CudaProbe.Result r = CudaProbe.probe();
         if (r.available()) {
             out.printf("cuda     %d device(s), driver CUDA %s%n", r.devices(), r.driverVersion());
@@ -36,5 +37,18 @@ final class InfoCommand implements Callable<Integer> {
         else out.printf("cuda     not available: %s%n", r.reason());
         out.printf("mnist    %s%n", Mnist.cacheDir());
         return Jvae.OK;
+    }
+
+    /** Tiered (C1 then C2) or C2 only: ./jvae picks C2 only where there is no NVIDIA device (see the launcher). */
+    static String jit() {
+        String tiered = "?";
+        try {
+            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            if (bean != null) tiered = bean.getVMOption("TieredCompilation").getValue();
+        } catch (RuntimeException e) { // not HotSpot
+            return "not HotSpot: the JVM's own";
+        }
+        return "true".equals(tiered) ? "tiered (C1, then C2); ./jvae uses C2 only (-XX:-TieredCompilation) where there is no NVIDIA device"
+                : "C2 only (-XX:-TieredCompilation): the CPU kernels are compiled sooner; JVAE_JAVA_OPTS=-XX:+TieredCompilation for tiered";
     }
 }

@@ -37,9 +37,23 @@ class IntrinsicsTest {
     /** A -XX:+PrintCompilation line of a C2 task: time, id, flags, tier 4, method. */
     static final String C2_TASK = "^\\s*\\d+\\s+\\d+\\s+[%sbn! ]*4\\s+\\S.*";
 
+    /** The same in C2-only mode (-XX:-TieredCompilation), which ./jvae uses on machines without an NVIDIA device: tasks print no tier. */
+    static final String C2_ONLY_TASK = "^\\s*\\d+\\s+\\d+\\s+[%sbn! ]*\\s[A-Za-z_$][\\w$.]*::.*";
+
     @Test
     @Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void everyVectorOperationInTheKernelsIsIntrinsified() throws IOException, InterruptedException {
+        check(List.of(), C2_TASK);
+    }
+
+    @Test
+    @Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void everyVectorOperationIsIntrinsifiedInC2OnlyModeToo() throws IOException, InterruptedException {
+        check(List.of("-XX:-TieredCompilation"), C2_ONLY_TASK);
+    }
+
+    /** Runs the probe with the extra JVM flags and checks its compilations; c2Task: a PrintCompilation line of a C2 task. */
+    static void check(List<String> flags, String c2Task) throws IOException, InterruptedException {
         Assumptions.assumeTrue(Simd.AVAILABLE, "Vector API module not loaded");
         String vm = System.getProperty("java.vm.name", "");
         Assumptions.assumeTrue(vm.contains("HotSpot") || vm.contains("OpenJDK"), "C2's inlining log needs HotSpot, not " + vm);
@@ -47,8 +61,9 @@ class IntrinsicsTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "-Xmx2g", "-Djvae.threads=" + Parallel.THREADS,
                 "-XX:+UnlockDiagnosticVMOptions", "-XX:+PrintCompilation", "-XX:CompileCommand=quiet",
-                "-XX:CompileCommand=PrintInlining,io.jvae.backend.*::*",
-                "-cp", System.getProperty("java.class.path"), IntrinsicsProbe.class.getName()));
+                "-XX:CompileCommand=PrintInlining,io.jvae.backend.*::*"));
+        cmd.addAll(flags);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), IntrinsicsProbe.class.getName()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "probe did not exit");
@@ -63,7 +78,7 @@ class IntrinsicsTest {
         boolean jdk17 = Runtime.version().feature() == 17;
         for (String kernel : List.of("SimdKernels::expOfScaledAbs", "SimdKernels::bceFromExp",
                 "SimdSparse::gather8", "SimdSparse::scatterColumn")) {
-            boolean compiled = out.lines().anyMatch(l -> l.contains(kernel) && isC2Start(l) && !isOsr(l));
+            boolean compiled = out.lines().anyMatch(l -> l.contains(kernel) && isC2Start(l, c2Task) && !isOsr(l));
             if (jdk17) assertTrue(compiled, "C2 (tier 4) never compiled " + kernel + " (other than on stack replacement); the probe does not exercise it");
             else if (!compiled) System.out.println("IntrinsicsTest: C2 did not compile " + kernel + " in the probe on JDK " + Runtime.version());
         }
@@ -78,7 +93,7 @@ class IntrinsicsTest {
         String root = "?";
         int osrFailures = 0;
         for (String l : out.lines().toList()) {
-            if (isC2Start(l)) root = l.strip();
+            if (isC2Start(l, c2Task)) root = l.strip();
             else if (l.contains(FAILED) && !l.contains("Preconditions::checkIndex")) {
                 if (isOsr(root)) osrFailures++;
                 else failed.add(l.strip() + "   in " + root);
@@ -89,8 +104,8 @@ class IntrinsicsTest {
                 + String.join("\n", failed) + "\n(see docs/architecture.md, CPU element-wise work)");
     }
 
-    static boolean isC2Start(String l) {
-        return l.matches(C2_TASK) && !l.contains("made not entrant") && !l.contains("made zombie");
+    static boolean isC2Start(String l, String c2Task) {
+        return l.matches(c2Task) && !l.contains("made not entrant") && !l.contains("made zombie");
     }
 
     /** An on-stack-replacement task: '%' among the flags, "@ bci" after the method. */
