@@ -24,18 +24,24 @@ class ParallelTest {
         }
         // whether those tiny regions reached the worker depends on the machine's load (the caller may
         // claim every chunk first); a region whose two chunks wait for each other shares by necessity
+        java.util.Set<String> pair = twoChunksThatWaitForEachOther("the other chunk never ran on another thread");
+        assertEquals(2, pair.size(), "two chunks that wait for each other ran on two threads: " + pair);
+    }
+
+    /** Runs a region of two chunks that each wait for the other (30 s at most): the names of the threads that ran them. */
+    static java.util.Set<String> twoChunksThatWaitForEachOther(String ifNot) {
         java.util.concurrent.CountDownLatch both = new java.util.concurrent.CountDownLatch(2);
-        java.util.Set<String> pair = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.Set<String> names = java.util.concurrent.ConcurrentHashMap.newKeySet();
         Parallel.chunks(2, 2, (lo, hi) -> {
-            pair.add(Thread.currentThread().getName());
+            names.add(Thread.currentThread().getName());
             both.countDown();
             try {
-                assertTrue(both.await(30, java.util.concurrent.TimeUnit.SECONDS), "the other chunk never ran on another thread");
+                assertTrue(both.await(30, java.util.concurrent.TimeUnit.SECONDS), ifNot);
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
             }
         });
-        assertEquals(2, pair.size(), "two chunks that wait for each other ran on two threads: " + pair);
+        return names;
     }
 
     @Test
@@ -115,17 +121,7 @@ class ParallelTest {
         })));
         solo.start();
         assertTrue(inside.await(30, java.util.concurrent.TimeUnit.SECONDS));
-        java.util.concurrent.CountDownLatch both = new java.util.concurrent.CountDownLatch(2);
-        java.util.Set<String> names = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        Parallel.chunks(2, 2, (lo, hi) -> {
-            names.add(Thread.currentThread().getName());
-            both.countDown();
-            try {
-                assertTrue(both.await(30, java.util.concurrent.TimeUnit.SECONDS), "the team was not free: the other chunk never ran");
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        });
+        java.util.Set<String> names = twoChunksThatWaitForEachOther("the team was not free: the other chunk never ran");
         done.countDown();
         solo.join();
         assertEquals(2, names.size(), "two threads ran the two chunks: " + names);
