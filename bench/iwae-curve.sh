@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The IWAE-paper runs' -log p(x) against epochs (issue #21): scores every snapshot that
-# ~/.cache/jvae/runs/snapshot-loop.sh kept (a copy of best.safetensors every 10 minutes, named by
+# bench/iwae-snapshots.sh kept (a copy of best.safetensors every 10 minutes, named by
 # the epochs run) with K importance samples on the first N test digits, once each, into a CSV.
 #
 #   bench/iwae-curve.sh [K=5000] [N=1000] [DIR=~/.cache/jvae/runs]     -> DIR/iwae-curve.csv
