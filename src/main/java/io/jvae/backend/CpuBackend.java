@@ -363,18 +363,8 @@ public final class CpuBackend implements Backend {
     public void binarize(Tensor x, long seed, long offset) {
         float[] xa = arr(x);
         int xo = off(x), n = x.size();
-        Parallel.forRange(n, (lo, hi) -> {
-            int[] r = new int[4];
-            long cached = -1;
-            for (int e = lo; e < hi; e++) {
-                long g = offset + e; // lane g & 3 of Philox block g >>> 2
-                if ((g >>> 2) != cached) {
-                    cached = g >>> 2;
-                    Philox.block(seed, cached, r);
-                }
-                xa[xo + e] = Philox.uniformOf(r[(int) (g & 3)]) < xa[xo + e] ? 1f : 0f;
-            }
-        });
+        // ~2 ns an element (a Philox block per 4): split from 2,048 elements, not at the cheap ops' grain
+        Parallel.forRange(n, 2048, (lo, hi) -> Philox.bernoulli(seed, offset + lo, xa, xo + lo, hi - lo));
     }
 
     @Override

@@ -53,6 +53,31 @@ class PhiloxTest {
     }
 
     @Test
+    void bulkUniformsAndBernoulliAreThePerElementDefinition() {
+        // both run a block at a time from wherever the range starts; each element must still be
+        // uniformOf(lane e % 4 of block e / 4), and bernoulli the draw u < x against it
+        int[] r = new int[4];
+        for (long offset = 0; offset < 8; offset++)
+            for (int n : new int[] {1, 2, 3, 5, 37}) {
+                float[] u = new float[n + 2], x = new float[n + 2], x0 = new float[n + 2];
+                for (int i = 0; i < x.length; i++) x[i] = x0[i] = (i * 0.37f) % 1f;
+                Philox.uniforms(99, offset, u, 1, n);
+                Philox.bernoulli(99, offset, x, 1, n);
+                assertEquals(0f, u[0]);
+                assertEquals(0f, u[n + 1], "nothing written past the range");
+                assertEquals(x0[0], x[0]);
+                assertEquals(x0[n + 1], x[n + 1], "nothing binarized past the range");
+                for (int i = 0; i < n; i++) {
+                    long e = offset + i;
+                    Philox.block(99, e >>> 2, r);
+                    float want = Philox.uniformOf(r[(int) (e & 3)]);
+                    assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(u[1 + i]), "offset " + offset + " n " + n + " i " + i);
+                    assertEquals(want < x0[1 + i] ? 1f : 0f, x[1 + i], "bernoulli offset " + offset + " n " + n + " i " + i);
+                }
+            }
+    }
+
+    @Test
     void normalMomentsAndUniformRange() {
         int n = 200_000;
         float[] z = new float[n], u = new float[n];
