@@ -62,34 +62,34 @@ public final class Philox {
     public static float normalOf(int rEven, int rOdd, int lane) {
         double u1 = ((rEven & 0xFFFFFFFFL) + 1.0) * 0x1p-32; // (0, 1]: log never sees 0
         double u2 = (rOdd & 0xFFFFFFFFL) * 0x1p-32;          // [0, 1)
-        double rad = StrictMath.sqrt(-2.0 * StrictMath.log(u1)); // fdlibm: same bits on every JVM
+        double rad = StrictMath.sqrt(-2.0 * Fdlibm.log(u1)); // fdlibm (StrictMath's bits): the same on every JVM
         double ang = 2.0 * Math.PI * u2;
-        return (float) (lane == 0 ? rad * StrictMath.cos(ang) : rad * StrictMath.sin(ang));
+        return (float) (lane == 0 ? rad * Fdlibm.cos(ang) : rad * Fdlibm.sin(ang));
     }
 
     /** out[i] = N(0,1) sample number offset + i of the stream keyed by seed. */
     public static void normals(long seed, long offset, float[] out, int outOff, int n) {
-        int[] r = new int[4];
-        float[] f = new float[4];
-        for (int i = 0; i < n; ) {
+        int[] r = new int[16];
+        float[] f = new float[16];
+        double[] sc = new double[2];
+        for (int i = 0; i < n; ) { // four blocks (eight Box–Muller pairs) at a time
             long e = offset + i;
-            int lane = (int) (e & 3), take = Math.min(4 - lane, n - i);
-            block(seed, e >>> 2, r);
-            // one log, sqrt, cos and sin per Box–Muller pair, the same expressions as normalOf
-            if (lane < 2) pair(r[0], r[1], f, 0);
-            if (lane + take > 2) pair(r[2], r[3], f, 2);
+            int lane = (int) (e & 3), take = Math.min(16 - lane, n - i);
+            blocks4(seed, e >>> 2, r);
+            // one log, sqrt and sin-cos per pair, the same expressions as normalOf; only the pairs in range
+            for (int p = lane & ~1; p < lane + take; p += 2) pair(r[p], r[p + 1], f, p, sc);
             System.arraycopy(f, lane, out, outOff + i, take);
             i += take;
         }
     }
 
-    private static void pair(int rEven, int rOdd, float[] f, int at) {
+    private static void pair(int rEven, int rOdd, float[] f, int at, double[] sc) {
         double u1 = ((rEven & 0xFFFFFFFFL) + 1.0) * 0x1p-32;
         double u2 = (rOdd & 0xFFFFFFFFL) * 0x1p-32;
-        double rad = StrictMath.sqrt(-2.0 * StrictMath.log(u1));
-        double ang = 2.0 * Math.PI * u2;
-        f[at] = (float) (rad * StrictMath.cos(ang));
-        f[at + 1] = (float) (rad * StrictMath.sin(ang));
+        double rad = StrictMath.sqrt(-2.0 * Fdlibm.log(u1));
+        Fdlibm.sinCos(2.0 * Math.PI * u2, sc);
+        f[at] = (float) (rad * sc[1]);
+        f[at + 1] = (float) (rad * sc[0]);
     }
 
     /**
