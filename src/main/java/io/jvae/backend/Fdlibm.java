@@ -1,9 +1,16 @@
 package io.jvae.backend;
 
+/*
+ * The algorithms and constants below are fdlibm's (e_log.c, s_sin.c, s_cos.c, k_sin.c, k_cos.c,
+ * e_rem_pio2.c), whose notice reads:
+ *   Copyright (C) 1993 by Sun Microsystems, Inc. All rights reserved.
+ *   Developed at SunSoft, a Sun Microsystems, Inc. business.
+ *   Permission to use, copy, modify, and distribute this software is freely granted, provided
+ *   that this notice is preserved.
+ */
+
 /**
- * log, sin and cos with the bits of {@link StrictMath}'s (fdlibm 5.3, Sun Microsystems 1993:
- * "Permission to use, copy, modify, and distribute this software is freely granted, provided that
- * this notice is preserved"), written in Java. On Java 17 StrictMath.log/sin/cos are native
+ * log, sin and cos with the bits of {@link StrictMath}'s (fdlibm 5.3), written in Java. On Java 17 StrictMath.log/sin/cos are native
  * methods: each call crosses into C, ~10 ns, three times per Box–Muller pair of {@link Philox}.
  * These compile inline instead. Same algorithm, same constants, same order of operations; Java's
  * doubles are strict (JEP 306), so every result is StrictMath's bit for bit (FdlibmTest compares
