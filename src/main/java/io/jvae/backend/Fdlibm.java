@@ -11,10 +11,11 @@ package io.jvae.backend;
 
 /**
  * log, sin and cos with the bits of {@link StrictMath}'s (fdlibm 5.3), written in Java. On Java 17 StrictMath.log/sin/cos are native
- * methods: each call crosses into C, ~10 ns, three times per Box–Muller pair of {@link Philox}.
- * These compile inline instead. Same algorithm, same constants, same order of operations; Java's
- * doubles are strict (JEP 306), so every result is StrictMath's bit for bit (FdlibmTest compares
- * millions of arguments, all of Philox's reduction boundaries among them). Arguments outside what
+ * methods: each call crosses into C, three times per Box–Muller pair of {@link Philox}. These are
+ * ordinary Java methods (compiled by C2, too big to inline) without the crossing. Same algorithm,
+ * same constants, same order of operations; Java's doubles are strict (JEP 306), so every result
+ * is StrictMath's bit for bit (FdlibmTest compares ~7 million arguments: Philox's argument grids
+ * around every eighth turn, every branch point's high word, the doubles next to n pi/2). Arguments outside what
  * the noise needs (log of a subnormal, zero, negative or non-finite x; sin and cos beyond
  * 2^19 pi/2 or non-finite) go to StrictMath itself.
  */

@@ -97,9 +97,12 @@ public final class Philox {
      * block's rounds are a chain of dependent multiplies (~75 cycles a block alone); four at a
      * time keep the multiplier busy (bulk uniforms 5.0 -> 3.3 ns an element, Zen 4). The words are block()'s.
      */
+    private static final long Q_MASK = (1L << 62) - 1;
+
     private static void blocks4(long seed, long q, int[] out) {
         int k0 = (int) seed, k1 = (int) (seed >>> 32);
-        long q1 = q + 1, q2 = q + 2, q3 = q + 3;
+        // the blocks of the next elements: e >>> 2 of a 64-bit element counter runs to 2^62 - 1 and wraps to 0
+        long q1 = (q + 1) & Q_MASK, q2 = (q + 2) & Q_MASK, q3 = (q + 3) & Q_MASK;
         int a0 = (int) q, a1 = (int) (q >>> 32), a2 = 0, a3 = 0, b0 = (int) q1, b1 = (int) (q1 >>> 32), b2 = 0, b3 = 0;
         int c0 = (int) q2, c1 = (int) (q2 >>> 32), c2 = 0, c3 = 0, d0 = (int) q3, d1 = (int) (q3 >>> 32), d2 = 0, d3 = 0;
         for (int round = 0; round < 10; round++) {

@@ -70,6 +70,25 @@ class FdlibmTest {
                 sameTrig(-x);
             }
         }
+        // n pi/2 for n up to 2^19 (a stride through them): the reduction's second and third rounds,
+        // which only arguments agreeing with n pi/2 in their first ~16 or ~49 bits reach
+        for (int n = 41; n < (1 << 19); n += 89) {
+            double x = n * (Math.PI / 2), up = x, down = x;
+            for (int u = 0; u < 12; u++) {
+                sameTrig(up);
+                sameTrig(-down);
+                up = Math.nextUp(up);
+                down = Math.nextDown(down);
+            }
+        }
+        // doubles where only the third round gives StrictMath's bits (found by a search with that
+        // round removed, over n < 2^19 and 12 ulps either side of n pi/2), both signs
+        for (long bits : new long[] {0x40efe9e875a67a0bL, 0x40f65a1dd290660fL, 0x40f6d9be62d85044L, 0x40ffe9e875a67a0bL,
+                0x4100dec1da5fa53fL, 0x410193e3c2b5f498L, 0x41041fde4b8af12eL, 0x41049decbc1d9720L, 0x4105e4f1e5570a37L,
+                0x41065a1dd290660fL, 0x4106d9be62d85044L, 0x410b16eb242b3df5L}) {
+            sameTrig(Double.longBitsToDouble(bits));
+            sameTrig(-Double.longBitsToDouble(bits));
+        }
         // every high word the code compares against, and its neighbours, with random low words
         for (int h : new int[] {0x3e400000, 0x3FD33333, 0x3fe90000, 0x3fe921fb, 0x3ff921fb, 0x4002d97c, 0x413921fb})
             for (int dh = -1; dh <= 1; dh++)

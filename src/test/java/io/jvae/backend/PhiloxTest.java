@@ -78,6 +78,33 @@ class PhiloxTest {
     }
 
     @Test
+    void bulkDrawsFollowTheCounterAcrossItsHighWordAndItsWrap() {
+        // four blocks at a time must still be blocks e >>> 2 of a 64-bit element counter: across
+        // the counter's 32-bit word (block 2^32 - 1 -> 2^32, element 2^34) and where it wraps
+        // (element -1 = 2^64 - 1 in block 2^62 - 1, then element 0 in block 0)
+        int[] r = new int[4];
+        for (long start : new long[] {(1L << 34) - 9, (1L << 34) - 1, -9, -2, -1, Long.MAX_VALUE - 5})
+            for (int n : new int[] {1, 4, 17, 40}) {
+                float[] u = new float[n], z = new float[n], x = new float[n];
+                java.util.Arrays.fill(x, 0.5f);
+                Philox.uniforms(5, start, u, 0, n);
+                Philox.normals(5, start, z, 0, n);
+                Philox.bernoulli(5, start, x, 0, n);
+                for (int i = 0; i < n; i++) {
+                    long e = start + i;
+                    Philox.block(5, e >>> 2, r);
+                    int lane = (int) (e & 3);
+                    float want = Philox.uniformOf(r[lane]);
+                    float wantZ = lane < 2 ? Philox.normalOf(r[0], r[1], lane) : Philox.normalOf(r[2], r[3], lane - 2);
+                    String at = "start " + start + " n " + n + " i " + i;
+                    assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(u[i]), at);
+                    assertEquals(Float.floatToIntBits(wantZ), Float.floatToIntBits(z[i]), "normal " + at);
+                    assertEquals(want < 0.5f ? 1f : 0f, x[i], "bernoulli " + at);
+                }
+            }
+    }
+
+    @Test
     void normalMomentsAndUniformRange() {
         int n = 200_000;
         float[] z = new float[n], u = new float[n];
