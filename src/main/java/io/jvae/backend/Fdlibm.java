@@ -84,6 +84,9 @@ final class Fdlibm {
             PIO2_1T = 6.07710050650619224932e-11, PIO2_2 = 6.07710050630396597660e-11,
             PIO2_2T = 2.02226624879595063154e-21, PIO2_3 = 2.02226624871116645580e-21,
             PIO2_3T = 8.47842766036889956997e-32;
+    /** The reduction's second and third rounds: pi/2's next 33 bits and tail, and the cancellation that calls for each. */
+    private static final double[] ROUND_PIO2 = {PIO2_2, PIO2_3}, ROUND_PIO2T = {PIO2_2T, PIO2_3T};
+    private static final int[] ROUND_LIMIT = {16, 49};
     /** High words of n pi/2, n = 1..32: an argument with one of these may cancel in the first reduction. */
     private static final int[] NPIO2_HW = {
             0x3FF921FB, 0x400921FB, 0x4012D97C, 0x401921FB, 0x401F6A7A, 0x4022D97C, 0x4025FDBB, 0x402921FB,
@@ -157,20 +160,14 @@ final class Fdlibm {
                 int j = ix >> 20;
                 y0 = r - w;
                 int i = j - ((hi(y0) >> 20) & 0x7ff);
-                if (i > 16) { // second round: 118 bits
+                // a second round (118 bits) when the first cancelled more than 16 bits, a third (151) after 49
+                for (int k = 0; k < 2 && i > ROUND_LIMIT[k]; k++) {
                     t = r;
-                    w = fn * PIO2_2;
+                    w = fn * ROUND_PIO2[k];
                     r = t - w;
-                    w = fn * PIO2_2T - ((t - r) - w);
+                    w = fn * ROUND_PIO2T[k] - ((t - r) - w);
                     y0 = r - w;
                     i = j - ((hi(y0) >> 20) & 0x7ff);
-                    if (i > 49) { // third round: 151 bits
-                        t = r;
-                        w = fn * PIO2_3;
-                        r = t - w;
-                        w = fn * PIO2_3T - ((t - r) - w);
-                        y0 = r - w;
-                    }
                 }
             }
             y1 = (r - y0) - w;
