@@ -1,0 +1,95 @@
+package io.jvae.viz;
+
+import io.jvae.InvalidInputException;
+import org.knowm.xchart.XYChart;
+
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Line charts of any CSV with a header (`jvae plot FILE --x COL --y COL`): one or more y columns
+ * against an x column, one line per value of a series column, the points of each line in x order.
+ * An empty cell leaves its point out; anything else that is not a finite number is refused with its
+ * place in the file.
+ */
+public final class CsvFigures {
+    private CsvFigures() {}
+
+    /** The chart of `text` (the file's contents; name for messages). series: a column or null (one line per y column). */
+    public static BufferedImage lines(String text, String name, String x, List<String> ys, String series, boolean logX, String title) {
+        String[] lines = text.replace("\r", "").split("\n");
+        InvalidInputException.require(lines.length > 0 && !lines[0].isBlank(), "%s: empty file: a header line is needed", name);
+        List<String> header = fields(lines[0]);
+        int xi = column(header, x, name), si = series == null ? -1 : column(header, series, name);
+        int[] yi = new int[ys.size()];
+        for (int i = 0; i < yi.length; i++) yi[i] = column(header, ys.get(i), name);
+        // per line of the chart (series value, y column): its points
+        Map<String, List<double[]>> byLine = new LinkedHashMap<>();
+        for (int l = 1; l < lines.length; l++) {
+            if (lines[l].isBlank()) continue;
+            List<String> f = fields(lines[l]);
+            if (f.size() != header.size())
+                throw new InvalidInputException(name + ": line " + (l + 1) + " has " + f.size() + " fields, the header " + header.size());
+            String xs = f.get(xi);
+            if (xs.isEmpty()) continue;
+            double xv = number(xs, name, l, x);
+            if (logX && !(xv > 0))
+                throw new InvalidInputException(name + ": line " + (l + 1) + ": " + x + " = " + xs + " cannot go on a logarithmic axis (not above 0)");
+            for (int i = 0; i < yi.length; i++) {
+                String v = f.get(yi[i]);
+                if (v.isEmpty()) continue;
+                double yv = number(v, name, l, ys.get(i));
+                String key = si < 0 ? ys.get(i) : yi.length == 1 ? f.get(si) : f.get(si) + " " + ys.get(i);
+                byLine.computeIfAbsent(key, k -> new ArrayList<>()).add(new double[] {xv, yv});
+            }
+        }
+        InvalidInputException.require(!byLine.isEmpty(), "%s: no row has both %s and %s", name, x, String.join(" or ", ys));
+        XYChart c = Plots.lineChart(title != null ? title : String.join(", ", ys) + " against " + x, x, ys.size() == 1 ? ys.get(0) : "", 900, 560);
+        c.getStyler().setXAxisLogarithmic(logX);
+        int colour = 0;
+        for (Map.Entry<String, List<double[]>> e : byLine.entrySet()) {
+            double[][] pts = e.getValue().toArray(new double[0][]);
+            Arrays.sort(pts, (a, b) -> Double.compare(a[0], b[0]));
+            double[] xv = new double[pts.length], yv = new double[pts.length];
+            for (int i = 0; i < pts.length; i++) {
+                xv[i] = pts[i][0];
+                yv[i] = pts[i][1];
+            }
+            Plots.line(c, e.getKey(), xv, yv, Plots.DIGIT[colour++ % Plots.DIGIT.length], 2f);
+        }
+        return Plots.image(c);
+    }
+
+    private static int column(List<String> header, String col, String name) {
+        int i = header.indexOf(col);
+        if (i < 0) throw new InvalidInputException(name + ": no column '" + col + "' (the header has " + String.join(", ", header) + ")");
+        return i;
+    }
+
+    private static double number(String s, String name, int line, String col) {
+        double v;
+        try {
+            v = Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            v = Double.NaN;
+        }
+        if (!Double.isFinite(v) || s.endsWith("d") || s.endsWith("D") || s.endsWith("f") || s.endsWith("F"))
+            throw new InvalidInputException(name + ": line " + (line + 1) + ", column " + col + ": '" + s + "' is not a finite number");
+        return v;
+    }
+
+    /** Split at commas, trimmed, one pair of surrounding double quotes removed. */
+    private static List<String> fields(String line) {
+        List<String> out = new ArrayList<>();
+        for (String f : line.split(",", -1)) {
+            f = f.strip();
+            if (f.length() >= 2 && f.charAt(0) == '"' && f.charAt(f.length() - 1) == '"') f = f.substring(1, f.length() - 1).strip();
+            out.add(f);
+        }
+        return out;
+    }
+}
