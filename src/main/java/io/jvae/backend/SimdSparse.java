@@ -49,25 +49,26 @@ final class SimdSparse {
      * vectors, each block's accumulators in registers. The index range is cut into blocks of
      * kBlock so that the block's slice of A (rows x kBlock) stays in L1/L2 while every column adds the
      * entries that fall in it; a column's partial sums wait in C between index blocks (a float
-     * stored and reloaded is exact, so the fma chain is the spec's). cursor: x.cols ints of scratch.
+     * stored and reloaded is exact, so the fma chain is the spec's). Columns [j0, j1) of C only.
+     * cursor: x.cols ints of scratch (those of [j0, j1) used).
      */
-    static void sparseTimes(int r0, int r1, float[] a, int aOff, int lda, SparseColumns x, float[] c, int cOff, int ldc,
+    static void sparseTimes(int r0, int r1, int j0, int j1, float[] a, int aOff, int lda, SparseColumns x, float[] c, int cOff, int ldc,
                             int[] cursor) {
-        int l = S.length(), n = x.cols, k = x.rows, stride = x.rows;
+        int l = S.length(), k = x.rows, stride = x.rows;
         int[] cnt = x.colNnz, idx = x.colIdx;
         float[] val = x.colVal;
         for (int r = r0; r < r1; ) {
             if (r1 - r < l) { // fewer than L rows left (m not a multiple of L)
-                CpuSparse.sparseTimes(r, r1, a, aOff, lda, x, c, cOff, ldc);
+                CpuSparse.sparseTimes(r, r1, j0, j1, a, aOff, lda, x, c, cOff, ldc);
                 return;
             }
             int left = (r1 - r) / l, vecs = left >= 8 ? 8 : left >= 4 ? 4 : left;
             int kBlock = Math.max(16, SparseColumns.BLOCK_FLOATS / (vecs * l));
-            for (int j = 0; j < n; j++) cursor[j] = j * stride;
+            for (int j = j0; j < j1; j++) cursor[j] = j * stride;
             for (int kb = 0; kb < k; kb += kBlock) {
                 int kEnd = kb + kBlock;
                 boolean first = kb == 0;
-                for (int j = 0; j < n; j++) {
+                for (int j = j0; j < j1; j++) {
                     int t = cursor[j], end = j * stride + cnt[j];
                     if (!first && (t == end || idx[t] >= kEnd)) continue; // nothing in this block: the partial sums stand
                     cursor[j] = gatherColumn(vecs, a, aOff + r, lda, idx, val, t, end, kEnd, c, cOff + j * ldc + r, first);

@@ -125,8 +125,16 @@ class SparseGemmTest {
         int[] cursor = new int[Math.max(k, n)];
         for (int[] rows : new int[][] {{0, 400}, {0, 16}, {16, 400}, {32, 37}, {0, 3}, {192, 400}}) {
             float[] c0 = new float[m * n], c1 = new float[m * n];
-            CpuSparse.sparseTimes(rows[0], rows[1], a, 0, lda, s, c0, 0, m);
-            SimdSparse.sparseTimes(rows[0], rows[1], a, 0, lda, s, c1, 0, m, cursor);
+            CpuSparse.sparseTimes(rows[0], rows[1], 0, n, a, 0, lda, s, c0, 0, m);
+            SimdSparse.sparseTimes(rows[0], rows[1], 0, n, a, 0, lda, s, c1, 0, m, cursor);
+            // a range of columns: those alone written, as the spec writes them
+            float[] e0 = new float[m * n], e1 = new float[m * n];
+            CpuSparse.sparseTimes(rows[0], rows[1], 13, 51, a, 0, lda, s, e0, 0, m);
+            SimdSparse.sparseTimes(rows[0], rows[1], 13, 51, a, 0, lda, s, e1, 0, m, cursor);
+            assertArrayEquals(e0, e1, "A X rows " + rows[0] + ".." + rows[1] + ", columns 13..51");
+            for (int j = 0; j < n; j++) for (int q = rows[0]; q < rows[1]; q++)
+                if (j < 13 || j >= 51) assertEquals(0f, e1[j * m + q], "column " + j + " outside the range untouched");
+                else assertEquals(c0[j * m + q], e1[j * m + q], "column " + j + " as in the whole product");
             assertArrayEquals(c0, c1, "A X rows " + rows[0] + ".." + rows[1]);
             float[] d0 = new float[m * k], d1 = new float[m * k];
             CpuSparse.timesSparseT(rows[0], rows[1], a2, 0, lda, s, d0, 0, m);
@@ -135,7 +143,7 @@ class SparseGemmTest {
         }
         // and the threaded product over all rows is the spec over all rows: one order for any thread count
         float[] c0 = new float[m * n], c1 = new float[m * n];
-        CpuSparse.sparseTimes(0, m, a, 0, lda, s, c0, 0, m);
+        CpuSparse.sparseTimes(0, m, 0, n, a, 0, lda, s, c0, 0, m);
         be.gemmSparse(false, m, CpuBackend.wrap(a, m, k), lda, s, CpuBackend.wrap(c1, m, n), m);
         assertArrayEquals(c0, c1, "gemmSparse A X on " + Parallel.THREADS + " threads");
         float[] d0 = new float[m * k], d1 = new float[m * k];
