@@ -65,15 +65,9 @@ final class PlotCommand implements Callable<Integer> {
         } catch (java.io.IOException e) {
             throw new io.jvae.InvalidInputException("cannot read " + metrics + ": " + e.getMessage());
         }
-        String xCol = x;
-        if (xCol == null) {
-            int end = text.indexOf('\n');
-            String first = (end < 0 ? text : text.substring(0, end)).split(",", -1)[0].strip();
-            xCol = first.replace("\"", "");
-        }
         String file = metrics.getFileName().toString();
         Path png = out != null ? out : metrics.toAbsolutePath().resolveSibling(file.replaceFirst("\\.[^.]*$", "") + ".png");
-        ImageGrid.write(CsvFigures.lines(text, metrics.toString(), xCol, y, series, logX, title), png);
+        ImageGrid.write(CsvFigures.lines(text, metrics.toString(), x, y, series, logX, title), png);
         spec.commandLine().getOut().println("wrote " + png);
         return Jvae.OK;
     }

@@ -19,11 +19,16 @@ import java.util.Map;
 public final class CsvFigures {
     private CsvFigures() {}
 
-    /** The chart of `text` (the file's contents; name for messages). series: a column or null (one line per y column). */
+    /**
+     * The chart of `text` (the file's contents; name for messages). x: a column, or null for the
+     * first one; series: a column, or null (one line per y column).
+     */
     public static BufferedImage lines(String text, String name, String x, List<String> ys, String series, boolean logX, String title) {
+        if (text.startsWith("\uFEFF")) text = text.substring(1); // the byte-order mark of spreadsheets' "CSV UTF-8"
         String[] lines = text.replace("\r", "").split("\n");
         InvalidInputException.require(lines.length > 0 && !lines[0].isBlank(), "%s: empty file: a header line is needed", name);
-        List<String> header = fields(lines[0]);
+        List<String> header = fields(lines[0], name, 0);
+        if (x == null) x = header.get(0);
         int xi = column(header, x, name), si = series == null ? -1 : column(header, series, name);
         int[] yi = new int[ys.size()];
         for (int i = 0; i < yi.length; i++) yi[i] = column(header, ys.get(i), name);
@@ -31,7 +36,7 @@ public final class CsvFigures {
         Map<String, List<double[]>> byLine = new LinkedHashMap<>();
         for (int l = 1; l < lines.length; l++) {
             if (lines[l].isBlank()) continue;
-            List<String> f = fields(lines[l]);
+            List<String> f = fields(lines[l], name, l);
             if (f.size() != header.size())
                 throw new InvalidInputException(name + ": line " + (l + 1) + " has " + f.size() + " fields, the header " + header.size());
             String xs = f.get(xi);
@@ -43,7 +48,8 @@ public final class CsvFigures {
                 String v = f.get(yi[i]);
                 if (v.isEmpty()) continue;
                 double yv = number(v, name, l, ys.get(i));
-                String key = si < 0 ? ys.get(i) : yi.length == 1 ? f.get(si) : f.get(si) + " " + ys.get(i);
+                String group = si < 0 ? null : f.get(si).isEmpty() ? "(empty)" : f.get(si);
+                String key = si < 0 ? ys.get(i) : yi.length == 1 ? group : group + " " + ys.get(i);
                 byLine.computeIfAbsent(key, k -> new ArrayList<>()).add(new double[] {xv, yv});
             }
         }
@@ -67,6 +73,9 @@ public final class CsvFigures {
     private static int column(List<String> header, String col, String name) {
         int i = header.indexOf(col);
         if (i < 0) throw new InvalidInputException(name + ": no column '" + col + "' (the header has " + String.join(", ", header) + ")");
+        if (header.lastIndexOf(col) != i)
+            throw new InvalidInputException(name + ": the header names column '" + col + "' twice (columns " + (i + 1) + " and "
+                    + (header.lastIndexOf(col) + 1) + "): which one is meant is not clear");
         return i;
     }
 
@@ -82,14 +91,30 @@ public final class CsvFigures {
         return v;
     }
 
-    /** Split at commas, trimmed, one pair of surrounding double quotes removed. */
-    private static List<String> fields(String line) {
+    /**
+     * The fields of one line, RFC 4180 style: split at commas outside double quotes; a quoted field
+     * may hold commas and doubled quotes (""); fields trimmed (inside the quotes too).
+     */
+    static List<String> fields(String line, String name, int l) {
         List<String> out = new ArrayList<>();
-        for (String f : line.split(",", -1)) {
-            f = f.strip();
-            if (f.length() >= 2 && f.charAt(0) == '"' && f.charAt(f.length() - 1) == '"') f = f.substring(1, f.length() - 1).strip();
-            out.add(f);
+        StringBuilder f = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            char ch = line.charAt(i);
+            if (quoted) {
+                if (ch != '"') f.append(ch);
+                else if (i + 1 < line.length() && line.charAt(i + 1) == '"') f.append(line.charAt(++i));
+                else quoted = false;
+            } else if (ch == '"' && f.toString().isBlank()) {
+                quoted = true;
+                f.setLength(0);
+            } else if (ch == ',') {
+                out.add(f.toString().strip());
+                f.setLength(0);
+            } else f.append(ch);
         }
+        if (quoted) throw new InvalidInputException(name + ": line " + (l + 1) + ": a double quote opens a field and none closes it");
+        out.add(f.toString().strip());
         return out;
     }
 }

@@ -21,10 +21,14 @@ class PlotCsvTest {
         return p;
     }
 
-    /** The colours of the two series (Plots.DIGIT[0], [1]) are drawn: each line is there. */
+    /**
+     * Whether a line of this colour (Plots.DIGIT[0], [1], ...) is drawn: more pixels of it than the
+     * legend's sample of the series alone has (a short stroke, under 100 pixels at 2 px width).
+     */
     private static boolean has(BufferedImage img, int rgb) {
-        for (int y = 0; y < img.getHeight(); y++) for (int x = 0; x < img.getWidth(); x++) if ((img.getRGB(x, y) & 0xffffff) == rgb) return true;
-        return false;
+        int n = 0;
+        for (int y = 0; y < img.getHeight(); y++) for (int x = 0; x < img.getWidth(); x++) if ((img.getRGB(x, y) & 0xffffff) == rgb) n++;
+        return n > 300;
     }
 
     @Test
@@ -42,6 +46,13 @@ class PlotCsvTest {
         assertEquals(0, run("plot", q.toString(), "--y", "a,b", "--out", png.toString()).code());
         BufferedImage two = FigureCommandsTest.png(png);
         assertTrue(has(two, 0x1f77b4) && has(two, 0xff7f0e), "a line per y column");
+        assertFalse(has(two, 0x2ca02c), "no third line");
+        // a spreadsheet's export: byte-order mark, CRLF, quoted names with commas and doubled quotes, an empty series cell
+        Path x = csv("excel.csv", "\uFEFFstep,\"model, k\",v\r\n1,\"vae, \"\"k=1\"\"\",5\r\n2,\"vae, \"\"k=1\"\"\",4\r\n1,,3\r\n2,,1\r\n");
+        CliTest.Run e = run("plot", x.toString(), "--y", "v", "--series", "model, k");
+        assertEquals(0, e.code(), e.err());
+        BufferedImage ex = FigureCommandsTest.png(tmp.resolve("excel.png"));
+        assertTrue(has(ex, 0x1f77b4) && has(ex, 0xff7f0e), "the named series and the one of empty cells");
     }
 
     @Test
@@ -65,6 +76,8 @@ class PlotCsvTest {
             assertEquals(1, r.err().strip().lines().filter(l -> !l.startsWith("WARNING")).count(), "one line: " + r.err());
         }
         assertTrue(run("plot", csv("ragged.csv", "a,b\n1,2\n3\n").toString(), "--y", "b").err().contains("line 3 has 1 fields, the header 2"));
+        assertTrue(run("plot", csv("twice.csv", "a,b,a\n1,2,3\n").toString(), "--y", "a").err().contains("names column 'a' twice (columns 1 and 3)"));
+        assertTrue(run("plot", csv("open.csv", "a,b\n1,\"2\n").toString(), "--y", "b").err().contains("line 2: a double quote opens a field and none closes it"));
         assertTrue(run("plot", csv("nan.csv", "a,b\n1,NaN\n").toString(), "--y", "b").err().contains("not a finite number"));
         assertTrue(run("plot", csv("empty.csv", "").toString(), "--y", "b").err().contains("empty file"));
         assertTrue(run("plot", csv("none.csv", "a,b\n1,\n").toString(), "--y", "b").err().contains("no row has both a and b"));
