@@ -35,7 +35,7 @@ public final class VaeBuilder {
     private String preset = "pytorch";
     private Integer inputSize, latent, classes, epochs, batch, warmup, samples, patience;
     private List<Integer> hidden, decoderHidden;
-    private String activation, decoder, init, optimizer, objective;
+    private String activation, decoder, init, optimizer, objective, lrSchedule;
     private Float learningRate, beta, l2;
     private Long seed;
     private Boolean binarize;
@@ -131,6 +131,17 @@ public final class VaeBuilder {
     /** The optimizer's learning rate. */
     public VaeBuilder learningRate(double lr) {
         this.learningRate = (float) lr;
+        return this;
+    }
+
+    /**
+     * The learning rate by epoch (what `jvae train --lr-schedule` takes): "iwae" (the IWAE paper's,
+     * 3^i epochs at 1e-3 * 10^(-i/7) for i = 0..7; the iwae-paper preset's default), "none" (the
+     * constant {@link #learningRate}), or "EPOCHS:LR,EPOCHS:LR,..." (after the last stage its rate
+     * stays). Kept in the run's checkpoints, so {@link #resume} continues it.
+     */
+    public VaeBuilder lrSchedule(String spec) {
+        this.lrSchedule = java.util.Objects.requireNonNull(spec, "lrSchedule");
         return this;
     }
 
@@ -297,12 +308,14 @@ public final class VaeBuilder {
                 learningRate != null ? learningRate : t.lr(), t.beta1(), t.beta2(), t.rho(), eps, beta != null ? beta : t.beta(),
                 warmup != null ? warmup : t.warmupEpochs(), l2 != null ? l2 : t.l2(), samples != null ? samples : t.samples(),
                 seed != null ? seed : t.seed(), patience != null ? patience : t.patience(),
-                binarize != null ? binarize : t.binarize(), objective != null ? TrainConfig.Objective.parse(objective) : t.objective());
+                binarize != null ? binarize : t.binarize(), objective != null ? TrainConfig.Objective.parse(objective) : t.objective(),
+                lrSchedule != null ? lrSchedule : t.lrSchedule());
     }
 
     /** "--lr must be ..." -> "learningRate must be ...": the records' option names as this builder's setters. */
     static String setterNames(String message) {
-        return message.replace("--lr", "learningRate").replaceAll("--([a-z0-9]+)", "$1");
+        return message.replace("--lr-schedule", "lrSchedule").replace("--dec-hidden", "decoderHidden").replace("--lr", "learningRate")
+                .replaceAll("--([a-z0-9]+)", "$1");
     }
 
     private static List<Integer> boxed(int[] a) {

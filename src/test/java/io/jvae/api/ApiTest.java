@@ -187,6 +187,28 @@ class ApiTest {
     }
 
     @Test
+    void theLearningRateScheduleOfAPresetOrTheCallerIsTrainedWith() throws Exception {
+        // the iwae-paper preset brings its schedule (the builder once dropped it: a constant 1e-3 for 3,280 epochs)
+        assertEquals("iwae", VaeModel.builder().preset("iwae-paper").train().lrSchedule());
+        assertEquals("", VaeModel.builder().preset("iwae-paper").lrSchedule("none").train().lrSchedule());
+        assertEquals("", VaeModel.builder().preset("pytorch").train().lrSchedule());
+        // the rates a fit uses, read back from the run's metrics.jsonl: 2 epochs at 1e-2, then 1e-3 from epoch 3 on
+        Path dir = tmp.resolve("schedule");
+        try (VaeModel m = plain().epochs(4).lrSchedule("2:1e-2, 1:1e-3").runFolder(dir).build()) {
+            assertEquals(4, m.fit(xTrain).history().size());
+        }
+        List<String> rows = Files.readAllLines(dir.resolve("metrics.jsonl"));
+        double[] want = {1e-2, 1e-2, 1e-3, 1e-3};
+        for (int e = 0; e < 4; e++) {
+            java.util.regex.Matcher lr = java.util.regex.Pattern.compile("\"lr\":([0-9.eE-]+)").matcher(rows.get(e));
+            assertTrue(lr.find(), rows.get(e));
+            assertEquals(want[e], Double.parseDouble(lr.group(1)), want[e] * 1e-6, "epoch " + (e + 1) + " (float rates: 1e-6 relative)");
+        }
+        assertEquals("lrSchedule must be iwae, none, or EPOCHS:LR,EPOCHS:LR,... (e.g. 3:1e-3,9:5e-4), got '2:fast'",
+                message(() -> plain().lrSchedule("2:fast").build()));
+    }
+
+    @Test
     void fitWithoutARunFolderLeavesNoFilesBehind() throws Exception {
         Path sys = Path.of(System.getProperty("java.io.tmpdir"));
         long before = countFitFolders(sys);
