@@ -67,4 +67,13 @@ class ApiStandInTest {
         Map<String, Long> c = StandIn.readCounters(StandIn.countersFile());
         return c.get("live_allocations");
     }
+
+    @Test
+    void theTf32SettingReachesCuBlas() {
+        // builder().tf32(true) opens the device as `jvae train --tf32` does (through the API it was always off)
+        for (boolean tf32 : new boolean[] {false, true})
+            try (VaeModel m = VaeModel.builder().inputSize(16).hidden(8).latent(2).device("cuda").tf32(tf32).build()) {
+                assertEquals(tf32, m.device().contains("TF32 GEMMs"), m.device());
+            }
+    }
 }

@@ -131,6 +131,7 @@ public final class CudaBackend implements Backend {
 
     private CudaBackend(int ordinal, boolean tf32) {
         this.ordinal = ordinal;
+        this.tf32 = tf32;
         if (!CudaProbe.available()) throw new InvalidInputException("--device cuda:" + ordinal + ": " + CudaProbe.reason());
         try {
             JCudaDriver.setExceptionsEnabled(true);
@@ -245,8 +246,11 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String describe() {
-        return "cuda:" + ordinal + " " + deviceName + " (cuBLAS + jvae kernels)";
+        return "cuda:" + ordinal + " " + deviceName + " (cuBLAS + jvae kernels" + (tf32 ? ", TF32 GEMMs" : "") + ")";
     }
+
+    /** Whether cuBLAS may use TF32 tensor cores for the GEMMs (--tf32). */
+    private final boolean tf32;
 
     /** The device's name as the driver reports it ("CPU stand-in ..." on kernels/standin). */
     public String deviceName() {
