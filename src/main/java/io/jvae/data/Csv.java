@@ -125,7 +125,7 @@ public final class Csv {
     }
 
     /** [+-] digits [. digits] [e [+-] digits], or [+-] . digits [...]: what Float.parseFloat reads, without its hex and 'f'/'d' forms. */
-    static boolean decimal(String s) {
+    public static boolean decimal(String s) {
         int p = 0, n = s.length();
         if (p < n && (s.charAt(p) == '+' || s.charAt(p) == '-')) p++;
         int digits = 0;

@@ -44,11 +44,11 @@ public final class CsvFigures {
             double xv = number(xs, name, l, x);
             if (logX && !(xv > 0))
                 throw new InvalidInputException(name + ": line " + (l + 1) + ": " + x + " = " + xs + " cannot go on a logarithmic axis (not above 0)");
+            String group = si < 0 ? null : f.get(si).isEmpty() ? "(empty)" : f.get(si);
             for (int i = 0; i < yi.length; i++) {
                 String v = f.get(yi[i]);
                 if (v.isEmpty()) continue;
                 double yv = number(v, name, l, ys.get(i));
-                String group = si < 0 ? null : f.get(si).isEmpty() ? "(empty)" : f.get(si);
                 String key = si < 0 ? ys.get(i) : yi.length == 1 ? group : group + " " + ys.get(i);
                 byLine.computeIfAbsent(key, k -> new ArrayList<>()).add(new double[] {xv, yv});
             }
@@ -79,14 +79,10 @@ public final class CsvFigures {
         return i;
     }
 
+    /** A decimal number (io.jvae.data.Csv's rule: no hex, no 'f'/'d' suffixes) that is finite as a double. */
     private static double number(String s, String name, int line, String col) {
-        double v;
-        try {
-            v = Double.parseDouble(s);
-        } catch (NumberFormatException e) {
-            v = Double.NaN;
-        }
-        if (!Double.isFinite(v) || s.endsWith("d") || s.endsWith("D") || s.endsWith("f") || s.endsWith("F"))
+        double v = io.jvae.data.Csv.decimal(s) ? Double.parseDouble(s) : Double.NaN;
+        if (!Double.isFinite(v))
             throw new InvalidInputException(name + ": line " + (line + 1) + ", column " + col + ": '" + s + "' is not a finite number");
         return v;
     }

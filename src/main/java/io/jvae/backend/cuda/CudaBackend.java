@@ -76,6 +76,8 @@ public final class CudaBackend implements Backend {
     public static final int MIN_CC = 60;
 
     private final int ordinal;
+    /** Whether cuBLAS may use TF32 tensor cores for the GEMMs (--tf32). */
+    private final boolean tf32;
     private final String deviceName;
     private final int computeCapability; // major * 10 + minor
     private final CUcontext ctx = new CUcontext();
@@ -248,9 +250,6 @@ public final class CudaBackend implements Backend {
     public String describe() {
         return "cuda:" + ordinal + " " + deviceName + " (cuBLAS + jvae kernels" + (tf32 ? ", TF32 GEMMs" : "") + ")";
     }
-
-    /** Whether cuBLAS may use TF32 tensor cores for the GEMMs (--tf32). */
-    private final boolean tf32;
 
     /** The device's name as the driver reports it ("CPU stand-in ..." on kernels/standin). */
     public String deviceName() {
