@@ -108,7 +108,7 @@ final class TrainCommand implements Callable<Integer> {
             out0.printf("model %s; %d train / %d test examples; %s%n", mc.summary(), train.n(), test.n(), be.describe());
             out0.printf("train %s%n", tc.toJson());
             out0.flush();
-            if (warm != null) warm.stop(); // it ends after its current step, beside the training (which it cannot change)
+            if (warm != null) warm.stop(); // it ends at its next backend call, beside the training (which it cannot change)
             Trainer t = new Trainer(be, mc, tc, train, test, dir, new java.io.PrintStream(new WriterStream(out0), true))
                     .progress(!noProgress && io.jvae.train.Progress.enabled()).cudaGraphs(graphs).overwrite(overwrite).metadata(sets.meta());
             LatentSnapshots snaps = snapshotEpochs == null ? null : new LatentSnapshots(snapshotEpochs, test, dir, out0);

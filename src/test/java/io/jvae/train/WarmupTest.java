@@ -68,6 +68,29 @@ class WarmupTest {
         }
     }
 
+    /**
+     * Told to stop, the warm-up leaves at its next backend call, in the middle of a step, and
+     * finishes no further step: run to the end of its step, the first one (most of a second in the
+     * interpreter) took a core from the training's own first step. A step of this model takes
+     * milliseconds even compiled, and the only way out without a backend call is the microsecond
+     * between two steps: the stop lands inside a step.
+     */
+    @Test
+    void aStopEndsTheWarmupInTheMiddleOfItsStep() throws Exception {
+        assumeTrue(Warmup.enabled(), "one core: no warm-up to test");
+        ModelConfig wide = new ModelConfig(784, List.of(1024), 20, List.of(1024), Activation.RELU, Likelihood.BERNOULLI, 0, Init.GLOROT);
+        Warmup w = Warmup.start(wide, tc(64, OptimizerKind.ADAM, false, TrainConfig.Objective.ELBO, 1));
+        assertNotNull(w);
+        for (long t0 = System.nanoTime(); w.steps() < 2 && System.nanoTime() - t0 < 60_000_000_000L; ) Thread.sleep(1);
+        assertTrue(w.steps() >= 2, "the warm-up runs steps");
+        w.stop();
+        int atStop = w.steps();
+        int finished = w.finish();
+        assertNull(w.failure());
+        assertTrue(w.leftMidStep(), "it left at a backend call, inside a step");
+        assertTrue(finished - atStop <= 1 && finished < Warmup.MAX_STEPS, atStop + " -> " + finished);
+    }
+
     @Test
     void theThrowawayModelNeverNeedsMoreColumnsThanTheRealRun() {
         for (int[] bk : new int[][] {{1, 4096}, {20, 50}, {20, 5}, {1024, 1}, {3, 1}, {20, 64}, {2, 100}}) {
