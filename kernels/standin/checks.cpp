@@ -33,7 +33,9 @@ struct LaunchState {
     Findings found;
 };
 
-LaunchState st;  // kernels run on one host thread at a time (the driver lock is held during a flush)
+// kernels run on one host thread at a time (the driver lock is held during a flush); never destroyed
+// (cuda.cpp says why): a launch may still run while an exiting process destroys its statics
+LaunchState& st = *new LaunchState;
 
 void stack_bounds(uintptr_t& lo, uintptr_t& hi) {
     pthread_attr_t a;
@@ -89,8 +91,13 @@ void touch(Alloc* a, uintptr_t addr, bool write) {
     }
 }
 
+// Whether this host thread is the one running the launch: at exit, another thread runs the static
+// destructors while a launch may still run here, and were it instrumented code (kernels.cpp's), its
+// accesses must not count as the kernel's.
+thread_local bool launching = false;
+
 inline void access(void* p, size_t n, bool write) {
-    if (!st.active || !st.checks) return;
+    if (!st.active || !st.checks || !launching) return;
     uintptr_t addr = (uintptr_t)p;
     if (addr >= st.stack_lo && addr < st.stack_hi) return;  // the kernel's own locals
     for (auto& [lo, hi] : st.exempt)
@@ -111,6 +118,7 @@ inline void access(void* p, size_t n, bool write) {
 }  // namespace
 
 void begin_launch(const std::string& kernel, bool checks) {
+    launching = true;
     st.serial++;
     st.kernel = kernel;
     st.checks = checks;
@@ -136,6 +144,7 @@ void enter_thread(uint32_t block, uint32_t thread, uint32_t tid) {
 void leave_thread() { st.active = false; }
 
 Findings end_launch() {
+    launching = false;
     st.active = false;
     st.last = nullptr;
     return st.found;

@@ -51,8 +51,9 @@ struct Handle {
     size_t workspace_bytes = 0;
 };
 
-std::mutex handles_lock;
-std::vector<std::unique_ptr<Handle>> handles;
+// Never destroyed (cuda.cpp says why): a GEMM may still run while an exiting process destroys its statics.
+std::mutex& handles_lock = *new std::mutex;
+std::vector<std::unique_ptr<Handle>>& handles = *new std::vector<std::unique_ptr<Handle>>;
 
 bool valid(Handle* h) {
     std::lock_guard<std::mutex> g(handles_lock);

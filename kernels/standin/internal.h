@@ -27,10 +27,10 @@ struct Ctx {
     Stream* legacy = nullptr;   // the legacy default stream (handle 0, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD)
 };
 
-extern std::recursive_mutex lock_;
+extern std::recursive_mutex& lock_;
 using Guard = std::lock_guard<std::recursive_mutex>;
 extern thread_local Ctx* current;
-extern std::vector<std::unique_ptr<Ctx>> primary;  // one per device, created at cuInit
+extern std::vector<std::unique_ptr<Ctx>>& primary;  // one per device, created at cuInit
 
 void count(const std::string& k, long long d = 1);
 void say(const char* fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -87,7 +87,8 @@ Twin twin(const char* name, void (*)(A...)) {
 #define TWIN(k) twin<k>(#k, k)
 
 const std::vector<Twin>& twins() {
-    static const std::vector<Twin> all = {
+    // never destroyed (cuda.cpp says why): Func::twin points into it while a launch may still run at exit
+    static const std::vector<Twin>& all = *new std::vector<Twin>{
         TWIN(bias_act_forward), TWIN(act_backward), TWIN(reparam_forward), TWIN(reparam_kl_backward),
         TWIN(kl_forward), TWIN(sigmoid_bce), TWIN(gaussian_nll), TWIN(gaussian_nll_var), TWIN(adam_step), TWIN(rmsprop_step),
         TWIN(axpy), TWIN(gather_columns), TWIN(binarize), TWIN(normal_fill), TWIN(log_prior_ratio),

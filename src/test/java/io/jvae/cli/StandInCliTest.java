@@ -267,4 +267,35 @@ class StandInCliTest {
         assertTrue(q > 0 && q < 10, md);
         assertTrue(Files.readString(out.resolve("noise.jsonl")).contains("\"normals_per_s\""));
     }
+
+    /**
+     * A process stopped by SIGTERM (a timeout, a scheduler) while a kernel runs: the exiting thread
+     * runs the static destructors beside it. The stand-in's state is never destroyed, and accesses
+     * the exit makes on its own thread are not the kernel's, so nothing is reported. Before, the
+     * kernel table's destructor ran through the access checks of the running launch and 6 of 8
+     * kills printed "out-of-bounds accesses" reports with a garbage text (bench/gpu-check.sh's
+     * timeout left one in its log). Up to three kills, each landing in the steps (whose time on the
+     * stand-in is mostly kernels): a kill that misses a kernel can only make this pass, never fail.
+     */
+    @Test
+    void aProcessKilledInTheMiddleOfAKernelReportsNoFalseAccesses() throws Exception {
+        for (int kill = 0; kill < 3; kill++) {
+            Path log = tmp.resolve("killed-" + kill + ".log");
+            Process p = StandIn.cli(Map.of(), "bench", "--devices", "cuda", "--data", "synthetic", "--examples", "4096", "--batches", "4096",
+                    "--steps", "100", "--warmup-steps", "1", "--repeats", "1", "--cuda-graph", "off")
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            try {
+                long t0 = System.nanoTime();
+                while (p.isAlive() && !Files.readString(log).contains("| backend |") && System.nanoTime() - t0 < 120_000_000_000L) Thread.sleep(20);
+                assertTrue(p.isAlive(), "the bench ended before the kill: " + Files.readString(log));
+                Thread.sleep(1500 + 400L * kill); // inside the timed steps
+                p.destroy(); // SIGTERM
+                assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            } finally {
+                p.destroyForcibly();
+            }
+            String out = Files.readString(log);
+            assertFalse(out.contains("cuda stand-in:"), out);
+        }
+    }
 }
