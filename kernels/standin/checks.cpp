@@ -29,12 +29,15 @@ struct LaunchState {
     std::string kernel;
     Alloc* last = nullptr;    // the allocation of the previous access (most accesses repeat it)
     uintptr_t stack_lo = 0, stack_hi = 0;
+    pthread_t owner{};        // the thread running the launch (begin_launch)
     std::vector<std::pair<uintptr_t, uintptr_t>> exempt;  // not_device_memory ranges
     Findings found;
 };
 
 // kernels run on one host thread at a time (the driver lock is held during a flush); never destroyed
 // (cuda.cpp says why): a launch may still run while an exiting process destroys its statics
+// (a reference: until checks.o's initializer has run it is unusable, so no dynamic initializer of
+// another file may launch or make instrumented accesses; kernels.cpp has none)
 LaunchState& st = *new LaunchState;
 
 void stack_bounds(uintptr_t& lo, uintptr_t& hi) {
@@ -91,13 +94,11 @@ void touch(Alloc* a, uintptr_t addr, bool write) {
     }
 }
 
-// Whether this host thread is the one running the launch: at exit, another thread runs the static
-// destructors while a launch may still run here, and were it instrumented code (kernels.cpp's), its
-// accesses must not count as the kernel's.
-thread_local bool launching = false;
-
 inline void access(void* p, size_t n, bool write) {
-    if (!st.active || !st.checks || !launching) return;
+    // only the thread running the launch: at exit, another thread runs the static destructors while
+    // a launch may still run, and were it instrumented code (kernels.cpp's), its accesses must not
+    // count as the kernel's (pthread_self is a register read, not a TLS lookup)
+    if (!st.active || !st.checks || !pthread_equal(pthread_self(), st.owner)) return;
     uintptr_t addr = (uintptr_t)p;
     if (addr >= st.stack_lo && addr < st.stack_hi) return;  // the kernel's own locals
     for (auto& [lo, hi] : st.exempt)
@@ -118,7 +119,7 @@ inline void access(void* p, size_t n, bool write) {
 }  // namespace
 
 void begin_launch(const std::string& kernel, bool checks) {
-    launching = true;
+    st.owner = pthread_self();
     st.serial++;
     st.kernel = kernel;
     st.checks = checks;
@@ -144,7 +145,6 @@ void enter_thread(uint32_t block, uint32_t thread, uint32_t tid) {
 void leave_thread() { st.active = false; }
 
 Findings end_launch() {
-    launching = false;
     st.active = false;
     st.last = nullptr;
     return st.found;

@@ -45,14 +45,14 @@ public final class Warmup {
 
     private volatile Throwable failure;
     private volatile boolean ranAlone;
-    private volatile boolean leftMidStep;
+    private volatile boolean leftMidStep, inStep;
 
     private Warmup(ModelConfig proxy, TrainConfig tc) {
         thread = new Thread(() -> {
             try {
                 Parallel.alone(() -> train(proxy, tc));
             } catch (Stopped s) {
-                leftMidStep = true; // told to stop in the middle of a step: nothing of it is kept
+                leftMidStep = inStep; // told to stop in the middle of a step: nothing of it is kept
             } catch (Throwable t) { // the warm-up only ever speeds things up: a failure ends it, not the command
                 failure = t;
             }
@@ -100,7 +100,10 @@ public final class Warmup {
     /**
      * The warm-up's backend: be, but each call first checks {@link #stop} and leaves the step
      * with {@link Stopped} when it is set (close() always goes through). The kernels are still
-     * be's own methods, called from be, so C2 compiles them on the same profile.
+     * be's own methods, called from be, so C2 compiles them on the same profile. The per-step code
+     * that calls the backend (Vae, the optimizer) sees a proxy class here and CpuBackend in the
+     * real run; it runs once per step, so C2 compiles it only after ~10,000 steps, when the warm-up's
+     * few hundred calls are a small share of its receiver profile.
      */
     private Backend stoppable(Backend be) {
         return (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, (proxy, m, args) -> {
@@ -158,7 +161,7 @@ public final class Warmup {
         return ranAlone;
     }
 
-    /** Whether a stop made it leave at a backend call, in the middle of its work, rather than between two steps (for tests). */
+    /** Whether a stop made it leave at a backend call inside a training step (or its evaluation), rather than between two steps (for tests). */
     boolean leftMidStep() {
         return leftMidStep;
     }
@@ -198,11 +201,13 @@ public final class Warmup {
             try (TrainingSteps ts = new TrainingSteps(vae, opt, tc, data, oneHot, stats, 7, 3, false)) {
                 ts.epoch(Seeds.permutation(1, 1, n));
                 for (int s = 0; s < MAX_STEPS && !stop; s++) {
+                    inStep = true;
                     ts.step(s, (s % 4) * batch, batch, tc.beta());
                     if (s % 8 == 7) { // the test-set evaluation after each epoch runs the forward pass alone
                         vae.loadBatch(data, oneHot, order.slice((s / 8 % 4) * batch, batch));
                         vae.evalStep(5, s, stats);
                     }
+                    inStep = false;
                     steps = s + 1;
                 }
             }

@@ -281,21 +281,26 @@ class StandInCliTest {
     void aProcessKilledInTheMiddleOfAKernelReportsNoFalseAccesses() throws Exception {
         for (int kill = 0; kill < 3; kill++) {
             Path log = tmp.resolve("killed-" + kill + ".log");
-            Process p = StandIn.cli(Map.of(), "bench", "--devices", "cuda", "--data", "synthetic", "--examples", "4096", "--batches", "4096",
+            Path counters = tmp.resolve("killed-" + kill + ".json");
+            // a counters file, so that the exit takes the path that writes it (the lock, at most 200 ms)
+            Process p = StandIn.cli(Map.of("JVAE_STANDIN_COUNTERS", counters.toString()), "bench", "--devices", "cuda", "--data", "synthetic", "--examples", "4096", "--batches", "4096",
                     "--steps", "100", "--warmup-steps", "1", "--repeats", "1", "--cuda-graph", "off")
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             try {
                 long t0 = System.nanoTime();
                 while (p.isAlive() && !Files.readString(log).contains("| backend |") && System.nanoTime() - t0 < 120_000_000_000L) Thread.sleep(20);
                 assertTrue(p.isAlive(), "the bench ended before the kill: " + Files.readString(log));
-                Thread.sleep(1500 + 400L * kill); // inside the timed steps
+                Thread.sleep(1500 + 400L * kill); // in the steps (the warm-up step or the timed ones)
                 p.destroy(); // SIGTERM
-                assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+                assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the process exits on SIGTERM (its exit waited for the driver lock before)");
             } finally {
                 p.destroyForcibly();
             }
             String out = Files.readString(log);
             assertFalse(out.contains("cuda stand-in:"), out);
+            // the exit wrote the counters, or said it left them as the last synchronisation wrote them
+            assertTrue(out.contains("standin: exit while another thread was inside a call")
+                    || Files.exists(counters) && StandIn.readCounters(counters).containsKey("kernels_run"), out);
         }
     }
 }
