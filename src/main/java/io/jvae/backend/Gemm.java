@@ -36,7 +36,7 @@ public final class Gemm {
     public static String implementation() {
         if (NAIVE_GEMM) return "naive triple loop (-Djvae.naiveGemm)";
         String cls = Holder.BLAS_IMPL.getClass().getSimpleName();
-        return cls + (cls.startsWith("JNI") ? " (native " + NativeBlas.describeLoaded() + ")"
+        return cls + (cls.startsWith("JNI") ? " (native " + NativeBlas.describeLoaded() + NativeBlas.loadedKernels() + ")"
                 : NativeBlas.javaRequested() ? " (pure Java, -D" + NativeBlas.PROPERTY + "=java)" : " (pure Java)");
     }
 

@@ -246,6 +246,66 @@ final class NativeBlas {
         return libs.get(libs.size() - 1).toString();
     }
 
+    private static final Pattern CORE = Pattern.compile("(?m)^Core: (\\S+)");
+    private static final java.util.Map<Path, String> CORES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The kernels a DYNAMIC_ARCH OpenBLAS (the bundled one, Debian's) picked for this CPU when it
+     * loaded: "Haswell", "SkylakeX", "Zen", "NeoverseN1", ..., the name openblas_get_config() gives
+     * after the version. jvae has no native call of its own into OpenBLAS (netlib's JNI binds the BLAS
+     * routines only), so the library is loaded once more into a short-lived /bin/true with
+     * OPENBLAS_VERBOSE=2, under this process's environment (OPENBLAS_CORETYPE included), and its
+     * "Core: ..." line is read (~15 ms). extraEnv: variables to add (tests). Null when there is no such
+     * line (another build, no /bin/true). Memoized per library for this process's environment.
+     */
+    static String openblasCore(Path lib, java.util.Map<String, String> extraEnv) {
+        if (!extraEnv.isEmpty()) return readCore(lib, extraEnv);
+        String c = CORES.computeIfAbsent(lib, p -> {
+            String r = readCore(p, extraEnv);
+            return r == null ? "" : r;
+        });
+        return c.isEmpty() ? null : c;
+    }
+
+    private static String readCore(Path lib, java.util.Map<String, String> extraEnv) {
+        Path tru = Files.isExecutable(Path.of("/bin/true")) ? Path.of("/bin/true") : Path.of("/usr/bin/true");
+        if (!Files.isExecutable(tru) || !Files.isRegularFile(lib)) return null;
+        try {
+            ProcessBuilder pb = new ProcessBuilder(tru.toString()).redirectErrorStream(true);
+            java.util.Map<String, String> env = pb.environment();
+            env.put("LD_PRELOAD", lib.toAbsolutePath().toString());
+            env.put("OPENBLAS_VERBOSE", "2");
+            env.putIfAbsent("OPENBLAS_NUM_THREADS", "1"); // its thread pool is not needed to name the kernels
+            env.putAll(extraEnv);
+            Process p = pb.start();
+            p.getOutputStream().close();
+            byte[] out = p.getInputStream().readNBytes(1 << 16);
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return null;
+            }
+            Matcher m = CORE.matcher(new String(out, StandardCharsets.ISO_8859_1));
+            return m.find() ? m.group(1) : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** ", kernels for CORE (OpenBLAS's choice for this CPU)" when the loaded BLAS is an OpenBLAS that names them, else "". */
+    public static String loadedKernels() {
+        for (Path p : mappedBlasLibraries())
+            if (p.getFileName().toString().toLowerCase(Locale.ROOT).contains("openblas")) {
+                String core = openblasCore(p, java.util.Map.of());
+                String forced = System.getenv("OPENBLAS_CORETYPE");
+                return core == null ? "" : ", kernels for " + core
+                        + (forced == null || forced.isBlank() ? " (OpenBLAS's choice for this CPU)" : " (OPENBLAS_CORETYPE=" + forced + ")");
+            }
+        return "";
+    }
+
     /** Whether the loaded native BLAS is the reference (netlib Fortran) BLAS: one line with the fix belongs in every log then. */
     public static boolean referenceLoaded() {
         return describeLoaded().startsWith("reference BLAS");

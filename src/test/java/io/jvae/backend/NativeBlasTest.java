@@ -45,6 +45,21 @@ class NativeBlasTest {
         assertEquals(NativeBlas.BUNDLED_VERSION, NativeBlas.openblasVersion(again), "the version from the library's own config string");
     }
 
+    @Test
+    void theKernelsAreTheOnesOpenBlasPicksAtLoad() throws Exception {
+        String plat = NativeBlas.platform();
+        assumeTrue("linux-x86_64".equals(plat), "kernel names checked on x86_64");
+        Path lib = NativeBlas.extract(plat, tmp);
+        // OPENBLAS_CORETYPE overrides the choice: the name read back is OpenBLAS's, not jvae's guess
+        assertEquals("Haswell", NativeBlas.openblasCore(lib, java.util.Map.of("OPENBLAS_CORETYPE", "Haswell")));
+        assertEquals("Sandybridge", NativeBlas.openblasCore(lib, java.util.Map.of("OPENBLAS_CORETYPE", "Sandybridge")));
+        String own = NativeBlas.openblasCore(lib, java.util.Map.of());
+        assertNotNull(own, "OpenBLAS names the kernels it picked for this CPU");
+        assertNull(NativeBlas.openblasCore(tmp.resolve("missing.so"), java.util.Map.of()), "no library, no name");
+        String impl = Gemm.implementation();
+        if (impl.startsWith("JNIBLAS (native OpenBLAS")) assertTrue(impl.contains(", kernels for "), impl);
+    }
+
     /** `jvae info` in a child JVM with -Djvae.blas and extra environment: its output. */
     static String info(String blas, String ldLibraryPath) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
