@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # jvae vs PyTorch on the same preset, batch and epochs, side by side in one go (CPU, MNIST).
 #   bench/compare.sh [preset=pytorch] [batch=128] [epochs=3] [rounds=3]
-# Needs Debian's python3-torch (apt-get install python3-torch) and MNIST (./jvae data fetch).
+# Needs Debian's python3-torch with OpenBLAS under it (apt-get install python3-torch libopenblas0-pthread) and
+# MNIST (./jvae data fetch).
 # First PyTorch tries every thread setting (bench/pytorch_vae.py --sweep) and keeps its best;
 # then `rounds` times: jvae as shipped, then PyTorch with that best setting, back to back. A
 # shared machine drifts by tens of percent over minutes, so each round gives a ratio of two runs
@@ -23,7 +24,16 @@ if [ -z "$py" ]; then
     if "$cand" -c "import torch" 2>/dev/null; then py="$cand"; break; fi
   done
 fi
-[ -n "$py" ] || { echo "compare.sh: no python3 with torch (apt-get install python3-torch)" >&2; exit 2; }
+[ -n "$py" ] || { echo "compare.sh: no python3 with torch (apt-get install python3-torch libopenblas0-pthread)" >&2; exit 2; }
+# Debian's torch multiplies through whatever libblas.so.3 resolves to: without OpenBLAS installed that is
+# the reference BLAS (python3-torch pulls in libblas3), and PyTorch then runs ~25x slower (1,500 samples/s
+# at batch 128, seen 2026-12-04): no peer to measure against
+# (the libblas.so.3 mapped into torch's process: Debian's reference one lives in .../blas/, as jvae's own check reads it;
+# LAPACK may still come from OpenBLAS then, so "openblas mapped" alone proves nothing)
+peer_blas="$("$py" -c 'import torch; torch.randn(64, 64) @ torch.randn(64, 64); print(" ".join(sorted({l.split()[-1] for l in open("/proc/self/maps") if "/libblas.so.3" in l})))')"
+case " $peer_blas" in
+  *" "*/blas/libblas.so.3*|" ") echo "compare.sh: PyTorch multiplies on the reference BLAS (${peer_blas:-no libblas.so.3 mapped}): apt-get install libopenblas0-pthread" >&2; exit 2;;
+esac
 echo "== PyTorch, sweeping thread settings ($preset, batch $batch, $epochs epochs)" >&2
 "$py" "$root/bench/pytorch_vae.py" --preset "$preset" --batch "$batch" --epochs "$epochs" --sweep | tee "$tmp/sweep.jsonl" >&2
 read -r threads ob < <("$py" -c 'import json,sys; b=[json.loads(l)["best"] for l in open(sys.argv[1]) if l.startswith("{\"best\"")][0]; print(b["threads"], b["openblas_threads"])' "$tmp/sweep.jsonl")
