@@ -142,9 +142,11 @@ public interface Backend extends AutoCloseable {
     /**
      * x (R, N) compressed for {@link #gemmSparse} when this backend has a sparse product and at
      * most {@link SparseColumns#MAX_DENSITY} of x is nonzero, else null: use gemm with x. reuse: an
-     * earlier result whose arrays may be refilled, or null. The result is valid until x changes.
+     * earlier result whose arrays may be refilled, or null. forGradient: the weight gradient's
+     * product (gemmSparse with transX) will run on it too, a training step's batch, for which the
+     * CPU lists the transpose as well. The result is valid until x changes.
      */
-    default SparseColumns compress(Tensor x, SparseColumns reuse) {
+    default SparseColumns compress(Tensor x, SparseColumns reuse, boolean forGradient) {
         return null;
     }
 

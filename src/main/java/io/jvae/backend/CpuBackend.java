@@ -165,8 +165,8 @@ public final class CpuBackend implements Backend {
     final CpuSparse sparse = new CpuSparse();
 
     @Override
-    public SparseColumns compress(Tensor x, SparseColumns reuse) {
-        return sparse.compress(x, reuse);
+    public SparseColumns compress(Tensor x, SparseColumns reuse, boolean forGradient) {
+        return sparse.compress(x, reuse, forGradient);
     }
 
     @Override

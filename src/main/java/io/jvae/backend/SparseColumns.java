@@ -6,7 +6,8 @@ package io.jvae.backend;
  * backward) multiply only those: about a fifth of the FLOPs on MNIST. Column j holds colNnz[j]
  * entries at [j R, j R + colNnz[j]): row index colIdx, value colVal, rows ascending. The slots are
  * padded to R so that columns are compressed in parallel without a prefix sum; the arrays are
- * reused from batch to batch ({@link Backend#compress}).
+ * reused from batch to batch ({@link Backend#compress}). Beside them compress() lists the
+ * transpose, for the weight gradient's product ({@link #transposeParts}).
  *
  * <p>Both products add, for each output element, the entries in ascending index order (of rows of
  * X for H, of columns of X for dW) with fused multiply-adds from 0: one fixed order for any thread
@@ -30,25 +31,66 @@ public final class SparseColumns {
      */
     static final int BLOCK_FLOATS = 16 * 1024;
 
-    final int rows, capacityCols;
+    /** Rows of the matrix; final but in a part of a transpose, whose rows are the batch's columns ({@link #transposeParts}). */
+    int rows;
+    /**
+     * Slots per column: column j's colNnz[j] entries are at [j stride, j stride + colNnz[j]).
+     * stride is rows, or in a part of a transpose the most columns of the batch a part covers.
+     */
+    final int stride, capacityCols;
     final int[] colNnz, colIdx;
     final float[] colVal;
     /** Scratch of the blocked products: a cursor per column, per thread. */
     final int[][] cursors;
     int cols;
     long nnz;
-    /** The tensor these entries were taken from (null while they are being refilled). */
+    /** The tensor these entries were taken from (null while they are being refilled; always null in a part of a transpose). */
     Tensor source;
+    /**
+     * X^T, this (R, N) matrix's transpose, in parts that compress() fills beside the batch's lists
+     * for a training step's batch (the weight gradient's product runs on them, CpuSparse.timesTransposed): part p
+     * holds, for each row i of X, the (j, value) of the entries of X's columns j in
+     * [partFrom[p], partFrom[p + 1]), j ascending. Null until compress() first fills them.
+     */
+    SparseColumns[] transposeParts;
+    int[] partFrom;
+    /** Whether transposeParts hold this batch's transpose (it was compressed for the gradient). */
+    boolean transposed;
 
     SparseColumns(int rows, int capacityCols) {
-        if ((long) rows * capacityCols > Integer.MAX_VALUE - 8)
-            throw new io.jvae.InvalidInputException("batch of " + capacityCols + " x " + rows + " is too large to compress");
+        this(rows, capacityCols, rows);
+    }
+
+    private SparseColumns(int rows, int capacityCols, int stride) {
+        if ((long) stride * capacityCols > Integer.MAX_VALUE - 8)
+            throw new io.jvae.InvalidInputException("batch of " + capacityCols + " x " + stride + " is too large to compress");
         this.rows = rows;
+        this.stride = stride;
         this.capacityCols = capacityCols;
         colNnz = new int[capacityCols];
-        colIdx = new int[rows * capacityCols];
-        colVal = new float[rows * capacityCols];
+        colIdx = new int[stride * capacityCols];
+        colVal = new float[stride * capacityCols];
         cursors = new int[Parallel.THREADS][capacityCols];
+    }
+
+    /**
+     * The arrays of X^T's `parts` parts for a batch of `cols` columns (allocated on first use, for
+     * the capacity of this object, and kept), shaped for it: part p covers X's columns
+     * [cols p / parts, cols (p + 1) / parts), its counts still to be filled.
+     */
+    SparseColumns[] transposeParts(int parts, int cols) {
+        if (transposeParts == null || transposeParts.length != parts) {
+            transposeParts = new SparseColumns[parts];
+            int most = (capacityCols + parts - 1) / parts;
+            for (int p = 0; p < parts; p++) transposeParts[p] = new SparseColumns(capacityCols, rows, most);
+            partFrom = new int[parts + 1];
+        }
+        for (int p = 0; p <= parts; p++) partFrom[p] = (int) ((long) cols * p / parts);
+        for (SparseColumns t : transposeParts) {
+            t.rows = cols;
+            t.cols = rows;
+        }
+        return transposeParts;
     }
 
     public int rows() {

@@ -10,9 +10,12 @@ public final class SparseInput {
     private SparseColumns arrays;  // kept for the next batch
     private SparseColumns current; // the batch compressed last, or null (it was dense, or nothing yet)
 
-    /** x compressed on be (its arrays reused), or null when be has no sparse product or x is too dense. */
-    public SparseColumns compress(Backend be, Tensor x) {
-        current = be.compress(x, arrays);
+    /**
+     * x compressed on be (its arrays reused), or null when be has no sparse product or x is too
+     * dense. forGradient: a training step's batch ({@link Backend#compress}).
+     */
+    public SparseColumns compress(Backend be, Tensor x, boolean forGradient) {
+        current = be.compress(x, arrays, forGradient);
         if (current != null) arrays = current;
         return current;
     }

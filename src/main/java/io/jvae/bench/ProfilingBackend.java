@@ -103,9 +103,9 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
-    public SparseColumns compress(Tensor x, SparseColumns reuse) {
+    public SparseColumns compress(Tensor x, SparseColumns reuse, boolean forGradient) {
         long t = t0();
-        SparseColumns s = be.compress(x, reuse);
+        SparseColumns s = be.compress(x, reuse, forGradient);
         end(Phase.DATA, "compress", t);
         return s;
     }

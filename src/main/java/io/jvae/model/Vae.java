@@ -152,9 +152,14 @@ public final class Vae {
 
     /** q(z|x): mu, lv (L, b) from x (D, b) [and y (C, b)]. */
     public void encode() {
+        encode(false);
+    }
+
+    /** encode(), for a training step when forGradient (the backward pass follows: Backend#compress). */
+    private void encode(boolean forGradient) {
         Tensor[] in = cls > 0 ? new Tensor[] {ws.x.firstCols(b), ws.y.firstCols(b)} : new Tensor[] {ws.x.firstCols(b)};
         SparseColumns xs = null;
-        if (enc.length > 0) xs = xSparse.compress(be, in[0]);
+        if (enc.length > 0) xs = xSparse.compress(be, in[0], forGradient);
         else xSparse.clear();
         for (int i = 0; i < enc.length; i++) {
             enc[i].forward(be, in, i == 0 ? xs : null, ws.hEnc[i].firstCols(b), cfg.activation());
@@ -286,7 +291,7 @@ public final class Vae {
 
     /** One training step's math on the loaded batch: forward, loss, stats, backward. */
     public void trainStep(long seed, long offset, float beta, Tensor stats) {
-        encode();
+        encode(true);
         reparameterize(seed, offset);
         reconstructionLoss();
         backward(beta);          // also writes the per-element KL
@@ -309,9 +314,9 @@ public final class Vae {
      * their normalized weights w (b*K) and lse_b = log (1/K) sum_k exp(a_bk); stats[2] += -sum_b lse_b.
      * dLogits holds sigmoid(l) - x (unscaled) afterwards.
      */
-    private void iwaeForward(long seed, long offset, Tensor stats) {
+    private void iwaeForward(long seed, long offset, Tensor stats, boolean training) {
         int bj = b * samples;
-        encode();
+        encode(training);
         reparameterize(seed, offset);
         reconstructionLoss(1f);
         be.logPriorRatio(ws.lv.firstCols(b), ws.eps.firstCols(bj), ws.z.firstCols(bj), ws.prior.firstCols(bj));
@@ -328,7 +333,7 @@ public final class Vae {
      */
     public void trainStepIwae(long seed, long offset, Tensor stats) {
         int bj = b * samples;
-        iwaeForward(seed, offset, stats);
+        iwaeForward(seed, offset, stats, true);
         be.scaleColumns(ws.dLogits.firstCols(bj), ws.wIw.view(0, bj, 1), 1f / b);
         if (ws.dlvEl != null) be.scaleColumns(ws.dlvEl.firstCols(bj), ws.wIw.view(0, bj, 1), 1f / b);
         decoderBackward();
@@ -343,7 +348,7 @@ public final class Vae {
 
     /** The IWAE loss terms of the loaded batch (forward only): stats[2] += -sum_b lse_b. */
     public void evalStepIwae(long seed, long offset, Tensor stats) {
-        iwaeForward(seed, offset, stats);
+        iwaeForward(seed, offset, stats, false);
     }
 
     // ---- inference helpers (for figures and scores) ----

@@ -44,7 +44,7 @@ class SparseGemmTest {
                 float[] x = sparse(r, rows, cols, d);
                 long nonzero = 0;
                 for (float v : x) if (v != 0f) nonzero++;
-                SparseColumns s = be.compress(CpuBackend.wrap(x, rows, cols), null);
+                SparseColumns s = be.compress(CpuBackend.wrap(x, rows, cols), null, true);
                 if (nonzero > SparseColumns.MAX_DENSITY * rows * cols) {
                     assertNull(s, "denser than MAX_DENSITY: left to the dense GEMM");
                     continue;
@@ -70,18 +70,18 @@ class SparseGemmTest {
     void denseInputIsLeftToTheDenseGemm() {
         Rand r = new Rand(12);
         Tensor x = CpuBackend.wrap(sparse(r, 100, 20, 0.9), 100, 20);
-        assertNull(be.compress(x, null), "90 % nonzero: above MAX_DENSITY, so no compressed form");
+        assertNull(be.compress(x, null, true), "90 % nonzero: above MAX_DENSITY, so no compressed form");
         SparseColumns kept = be.sparse.spare;
         assertNotNull(kept, "the arrays filled for the dense batch are kept");
-        assertNull(be.compress(x, null));
+        assertNull(be.compress(x, null, true));
         assertSame(kept, be.sparse.spare, "a second dense batch refills them instead of allocating");
         Tensor y = CpuBackend.wrap(sparse(r, 100, 20, 0.1), 100, 20);
-        SparseColumns s = be.compress(y, null);
+        SparseColumns s = be.compress(y, null, true);
         assertNotNull(s);
         assertSame(kept, s, "and hands them out for the next sparse batch");
         assertNull(be.sparse.spare, "once, to one holder");
         assertTrue(s.isOf(y) && s.isOf(y.firstCols(20)) && !s.isOf(y.firstCols(19)), "isOf compares storage, offset and shape");
-        assertSame(s, be.compress(y.firstCols(10), s), "arrays reused for a batch that fits");
+        assertSame(s, be.compress(y.firstCols(10), s, true), "arrays reused for a batch that fits");
         assertEquals(10, s.cols());
     }
 
@@ -93,7 +93,7 @@ class SparseGemmTest {
             for (int[] kn : new int[][] {{784, 64}, {50, 300}, {3, 1}}) {
                 int k = kn[0], n = kn[1], lda = m + 3;
                 float[] x = sparse(r, k, n, 0.2);
-                SparseColumns s = be.compress(CpuBackend.wrap(x, k, n), null);
+                SparseColumns s = be.compress(CpuBackend.wrap(x, k, n), null, true);
                 assertNotNull(s);
                 // C = A X, A (m, k)
                 float[] a = r.uniform(lda * k + 2, -1, 1), c = r.uniform(lda * n + 1, -1, 1), spec = c.clone();
@@ -120,36 +120,94 @@ class SparseGemmTest {
         Rand r = new Rand(14);
         int k = 300, n = 70, m = 400, lda = m;
         float[] x = sparse(r, k, n, 0.2);
-        SparseColumns s = be.compress(CpuBackend.wrap(x, k, n), null);
+        SparseColumns s = be.compress(CpuBackend.wrap(x, k, n), null, true);
         float[] a = r.uniform(m * k, -1, 1), a2 = r.uniform(m * n, -1, 1);
         int[] cursor = new int[Math.max(k, n)];
         for (int[] rows : new int[][] {{0, 400}, {0, 16}, {16, 400}, {32, 37}, {0, 3}, {192, 400}}) {
             float[] c0 = new float[m * n], c1 = new float[m * n];
-            CpuSparse.sparseTimes(rows[0], rows[1], 0, n, a, 0, lda, s, c0, 0, m);
-            SimdSparse.sparseTimes(rows[0], rows[1], 0, n, a, 0, lda, s, c1, 0, m, cursor);
+            CpuSparse.sparseTimes(rows[0], rows[1], 0, n, a, 0, lda, s, c0, 0, m, false);
+            SimdSparse.sparseTimes(rows[0], rows[1], 0, n, a, 0, lda, s, c1, 0, m, cursor, 0, k, false);
             // a range of columns: those alone written, as the spec writes them
             float[] e0 = new float[m * n], e1 = new float[m * n];
-            CpuSparse.sparseTimes(rows[0], rows[1], 13, 51, a, 0, lda, s, e0, 0, m);
-            SimdSparse.sparseTimes(rows[0], rows[1], 13, 51, a, 0, lda, s, e1, 0, m, cursor);
+            CpuSparse.sparseTimes(rows[0], rows[1], 13, 51, a, 0, lda, s, e0, 0, m, false);
+            SimdSparse.sparseTimes(rows[0], rows[1], 13, 51, a, 0, lda, s, e1, 0, m, cursor, 0, k, false);
             assertArrayEquals(e0, e1, "A X rows " + rows[0] + ".." + rows[1] + ", columns 13..51");
             for (int j = 0; j < n; j++) for (int q = rows[0]; q < rows[1]; q++)
                 if (j < 13 || j >= 51) assertEquals(0f, e1[j * m + q], "column " + j + " outside the range untouched");
                 else assertEquals(c0[j * m + q], e1[j * m + q], "column " + j + " as in the whole product");
             assertArrayEquals(c0, c1, "A X rows " + rows[0] + ".." + rows[1]);
-            float[] d0 = new float[m * k], d1 = new float[m * k];
+            // A X^T: the forward kernel over the parts of X's transpose that compress() listed, the
+            // first from 0 and the others adding to C; the scalar kernel the same way
+            SparseColumns[] xt = s.transposeParts;
+            float[] d0 = new float[m * k], d1 = new float[m * k], d2 = new float[m * k];
             CpuSparse.timesSparseT(rows[0], rows[1], a2, 0, lda, s, d0, 0, m);
-            SimdSparse.timesSparseT(rows[0], rows[1], a2, 0, lda, s, d1, 0, m, cursor);
-            assertArrayEquals(d0, d1, "A X^T rows " + rows[0] + ".." + rows[1]);
+            for (int p = 0; p < xt.length; p++) {
+                SimdSparse.sparseTimes(rows[0], rows[1], 0, k, a2, 0, lda, xt[p], d1, 0, m, cursor, s.partFrom[p], s.partFrom[p + 1], p > 0);
+                CpuSparse.sparseTimes(rows[0], rows[1], 0, k, a2, 0, lda, xt[p], d2, 0, m, p > 0);
+            }
+            assertArrayEquals(d0, d1, "A X^T rows " + rows[0] + ".." + rows[1] + " over " + xt.length + " parts");
+            assertArrayEquals(d0, d2, "A X^T rows " + rows[0] + ".." + rows[1] + ", scalar, over " + xt.length + " parts");
         }
         // and the threaded product over all rows is the spec over all rows: one order for any thread count
         float[] c0 = new float[m * n], c1 = new float[m * n];
-        CpuSparse.sparseTimes(0, m, 0, n, a, 0, lda, s, c0, 0, m);
+        CpuSparse.sparseTimes(0, m, 0, n, a, 0, lda, s, c0, 0, m, false);
         be.gemmSparse(false, m, CpuBackend.wrap(a, m, k), lda, s, CpuBackend.wrap(c1, m, n), m);
         assertArrayEquals(c0, c1, "gemmSparse A X on " + Parallel.THREADS + " threads");
         float[] d0 = new float[m * k], d1 = new float[m * k];
         CpuSparse.timesSparseT(0, m, a2, 0, lda, s, d0, 0, m);
         be.gemmSparse(true, m, CpuBackend.wrap(a2, m, n), lda, s, CpuBackend.wrap(d1, m, k), m);
         assertArrayEquals(d0, d1, "gemmSparse A X^T on " + Parallel.THREADS + " threads");
+    }
+
+    @Test
+    void compressListsTheTransposeByPartsOfTheColumns() {
+        if (!Simd.AVAILABLE) return; // the scalar product scatters from the batch's own lists
+        Rand r = new Rand(15);
+        int k = 300;
+        float[] x = sparse(r, k, 70, 0.2);
+        SparseColumns s = null;
+        // a batch of 70 columns, then one of 33 in the same arrays (an epoch's last batch), 70 again, and 1
+        for (int n : new int[] {70, 33, 70, 1}) {
+            s = be.compress(CpuBackend.wrap(x, k, 70).firstCols(n), s, true);
+            assertNotNull(s);
+            SparseColumns[] xt = s.transposeParts;
+            assertEquals(Math.min(Parallel.THREADS, n), xt.length, "a part per thread");
+            assertEquals(0, s.partFrom[0]);
+            assertEquals(n, s.partFrom[xt.length], "the parts cover the batch");
+            float[] back = new float[k * n];
+            long nnz = 0;
+            for (int p = 0; p < xt.length; p++) {
+                assertEquals(n, xt[p].rows(), "X^T's rows: X's columns");
+                assertEquals(k, xt[p].cols(), "X^T's columns: X's rows");
+                for (int i = 0; i < k; i++) {
+                    int t0 = i * xt[p].stride;
+                    for (int t = t0; t < t0 + xt[p].colNnz[i]; t++) {
+                        if (t > t0) assertTrue(xt[p].colIdx[t] > xt[p].colIdx[t - 1], "columns of X ascending");
+                        int j = xt[p].colIdx[t];
+                        assertTrue(j >= s.partFrom[p] && j < s.partFrom[p + 1], "column " + j + " in part " + p + "'s range");
+                        back[j * k + i] = xt[p].colVal[t];
+                    }
+                    nnz += xt[p].colNnz[i];
+                }
+            }
+            for (int i = 0; i < k * n; i++) assertEquals(x[i] == 0f ? 0f : x[i], back[i], "element " + i + " of batch " + n);
+            assertEquals(s.nnz(), nnz, "every entry once");
+            assertTrue(s.transposed);
+        }
+        // a batch compressed for a forward pass alone (evaluation) lists no transpose; the weight
+        // gradient's product, should it run on it anyway, is the scalar spec's, same bits
+        int m = 40, n = 70;
+        Tensor xs = CpuBackend.wrap(x, k, n);
+        SparseColumns ev = be.compress(xs, s, false);
+        assertFalse(ev.transposed, "no transpose for evaluation");
+        float[] a = r.uniform(m * n, -1, 1), spec = new float[m * k], c0 = new float[m * k], c1 = new float[m * k];
+        CpuSparse.timesSparseT(0, m, a, 0, m, ev, spec, 0, m);
+        be.gemmSparse(true, m, CpuBackend.wrap(a, m, n), m, ev, CpuBackend.wrap(c0, m, k), m);
+        assertArrayEquals(spec, c0, "A X^T on an evaluation's batch");
+        SparseColumns tr = be.compress(xs, ev, true);
+        assertTrue(tr.transposed);
+        be.gemmSparse(true, m, CpuBackend.wrap(a, m, n), m, tr, CpuBackend.wrap(c1, m, k), m);
+        assertArrayEquals(spec, c1, "A X^T on a training step's batch");
     }
 
     @Test
@@ -161,12 +219,12 @@ class SparseGemmTest {
         Rand r = new Rand(15);
         int m = 40, k = 60, n = 30;
         float[] x = sparse(r, k, n, 0.2);
-        SparseColumns s = be.compress(CpuBackend.wrap(x, k, n), null);
+        SparseColumns s = be.compress(CpuBackend.wrap(x, k, n), null, true);
         float[] a = r.uniform(m * k, -1, 1), c0 = new float[m * n], c1 = new float[m * n];
         dflt.gemmSparse(false, m, CpuBackend.wrap(a, m, k), m, s, CpuBackend.wrap(c0, m, n), m);
         Gemm.sgemm(false, false, m, n, k, 1f, a, 0, m, x, 0, k, 0f, c1, 0, m);
         assertArrayEquals(c1, c0, "the default is exactly the dense gemm");
-        SparseColumns none = be.compress(CpuBackend.wrap(sparse(r, k, n, 0.9), k, n), s);
+        SparseColumns none = be.compress(CpuBackend.wrap(sparse(r, k, n, 0.9), k, n), s, true);
         assertNull(none, "a dense batch refills the arrays, finds it dense and gives none");
         assertThrows(IllegalArgumentException.class, () -> dflt.gemmSparse(false, 4, CpuBackend.wrap(a, 4, 10), 4, s, CpuBackend.wrap(c0, 4, 10), 4),
                 "after a refill that stayed dense the object holds no tensor");

@@ -14,17 +14,17 @@ public class SparseSplitHarness {
         byte[] raw = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(System.getProperty("user.home"), ".cache/jvae/mnist/train-images-idx3-ubyte"));
         for (int j = 0; j < n; j++) for (int i = 0; i < k; i++) x[j * k + i] = (raw[16 + j * k + i] & 0xff) / 255f;
         CpuBackend be = new CpuBackend();
-        SparseColumns s = be.compress(CpuBackend.wrap(x, k, n), null);
+        SparseColumns s = be.compress(CpuBackend.wrap(x, k, n), null, true);
         float[] a = new float[m * k]; for (int i = 0; i < a.length; i++) a[i] = (i * 37 % 101) / 100f - 0.5f;
         float[] c = new float[m * n];
         int l = SimdKernels.width(), vecs = (m + l - 1) / l, parts = 2;
         Runnable rows = () -> Parallel.chunks(parts, parts, (p0, p1) -> { for (int p = p0; p < p1; p++) {
             int r0 = Math.min(m, (int) ((long) vecs * p / parts) * l), r1 = Math.min(m, (int) ((long) vecs * (p + 1) / parts) * l);
-            SimdSparse.sparseTimes(r0, r1, 0, n, a, 0, m, s, c, 0, m, s.cursors[p]); } });
+            SimdSparse.sparseTimes(r0, r1, 0, n, a, 0, m, s, c, 0, m, s.cursors[p], 0, k, false); } });
         Runnable cols = () -> Parallel.chunks(parts, parts, (p0, p1) -> { for (int p = p0; p < p1; p++) {
             int j0 = n * p / parts, j1 = n * (p + 1) / parts;
-            SimdSparse.sparseTimes(0, m, j0, j1, a, 0, m, s, c, 0, m, s.cursors[p]); } });
-        Runnable one = () -> SimdSparse.sparseTimes(0, m, 0, n, a, 0, m, s, c, 0, m, s.cursors[0]);
+            SimdSparse.sparseTimes(0, m, j0, j1, a, 0, m, s, c, 0, m, s.cursors[p], 0, k, false); } });
+        Runnable one = () -> SimdSparse.sparseTimes(0, m, 0, n, a, 0, m, s, c, 0, m, s.cursors[0], 0, k, false);
         Runnable[] rs = {rows, cols, one}; String[] names = {"rows", "columns", "one thread"};
         int reps = Math.max(20, 2000 * 128 / n);
         double[][] t = new double[3][41];

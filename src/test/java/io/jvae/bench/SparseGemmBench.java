@@ -71,13 +71,13 @@ public class SparseGemmBench {
         dh = CpuBackend.wrap(da, H, batch);
         h = be.alloc(H, batch);
         dw = be.alloc(H * D + shift, 1).view(shift, H, D);
-        s = be.compress(x, null);
+        s = be.compress(x, null, true);
         if (s == null) throw new IllegalStateException("the batch is not sparse enough to compress (or -Djvae.sparseInput=false)");
     }
 
     @Benchmark
     public SparseColumns compress() {
-        return be.compress(x, s);
+        return be.compress(x, s, true);
     }
 
     @Benchmark
