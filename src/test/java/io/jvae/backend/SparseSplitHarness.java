@@ -10,9 +10,7 @@ public class SparseSplitHarness {
     public static void main(String[] args) throws Exception {
         int n = Integer.parseInt(args[0]), m = 400, k = 784;
         // MNIST-like: real training images
-        float[] x = new float[k * n];
-        byte[] raw = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(System.getProperty("user.home"), ".cache/jvae/mnist/train-images-idx3-ubyte"));
-        for (int j = 0; j < n; j++) for (int i = 0; i < k; i++) x[j * k + i] = (raw[16 + j * k + i] & 0xff) / 255f;
+        float[] x = HarnessRuns.mnist(n);
         CpuBackend be = new CpuBackend();
         SparseColumns s = be.compress(CpuBackend.wrap(x, k, n), null, true);
         float[] a = new float[m * k]; for (int i = 0; i < a.length; i++) a[i] = (i * 37 % 101) / 100f - 0.5f;
@@ -27,13 +25,7 @@ public class SparseSplitHarness {
         Runnable one = () -> SimdSparse.sparseTimes(0, m, 0, n, a, 0, m, s, c, 0, m, s.cursors[0], 0, k, false);
         Runnable[] rs = {rows, cols, one}; String[] names = {"rows", "columns", "one thread"};
         int reps = Math.max(20, 2000 * 128 / n);
-        double[][] t = new double[3][41];
-        for (int round = -5; round < 41; round++)
-            for (int v = 0; v < 3; v++) {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < reps; i++) rs[v].run();
-                if (round >= 0) t[v][round] = (System.nanoTime() - t0) / 1e3 / reps;
-            }
+        double[][] t = HarnessRuns.alternate(rs, reps, 41);
         double[] r = new double[41];
         for (int i = 0; i < 41; i++) r[i] = t[0][i] / t[1][i];
         Arrays.sort(r);

@@ -13,9 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
 public class SparseTransposeHarness {
     public static void main(String[] args) throws Exception {
         int n = Integer.parseInt(args[0]), m = 400, k = 784;
-        float[] x = new float[k * n];
-        byte[] raw = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(System.getProperty("user.home"), ".cache/jvae/mnist/train-images-idx3-ubyte"));
-        for (int j = 0; j < n; j++) for (int i = 0; i < k; i++) x[j * k + i] = (raw[16 + j * k + i] & 0xff) / 255f;
+        float[] x = HarnessRuns.mnist(n);
         CpuBackend be = new CpuBackend();
         SparseColumns s = be.compress(CpuBackend.wrap(x, k, n), null, true);
         // A and C allocated as the workspace allocates them (on cache lines from 256 KiB, LineAlignment)
@@ -32,13 +30,7 @@ public class SparseTransposeHarness {
         if (!Arrays.equals(c0, o0, o0 + m * k, c1, o1, o1 + m * k)) throw new AssertionError("the two forms differ");
         Runnable[] rs = {scatter, transposed}; String[] names = {"scatter (before)", "transposed (now)"};
         int reps = Math.max(20, 2000 * 128 / n);
-        double[][] t = new double[2][41];
-        for (int round = -5; round < 41; round++)
-            for (int v = 0; v < 2; v++) {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < reps; i++) rs[v].run();
-                if (round >= 0) t[v][round] = (System.nanoTime() - t0) / 1e3 / reps;
-            }
+        double[][] t = HarnessRuns.alternate(rs, reps, 41);
         double[] r = new double[41];
         for (int i = 0; i < 41; i++) r[i] = t[0][i] / t[1][i];
         Arrays.sort(r);
