@@ -78,6 +78,16 @@ public final class Gemm {
             gemmNaive(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
+        if (Simd.AVAILABLE && SimdThinGemm.handles(ta, m, n, k)) {
+            SimdThinGemm.gemm(tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        blas(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    /** The same in the BLAS whatever the shapes (split across threads as sgemm would). */
+    static void blas(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                     float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
         if (Split.ON && 2.0 * m * n * k >= Split.MIN_FLOPS) {
             split(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, Split.parts(m, n, k));
             return;

@@ -55,6 +55,52 @@ class GemmTest {
     }
 
     @Test
+    void thinKernelGivesItsSpecsBitsAndTheNaiveProductWithinRounding() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.AVAILABLE, "no Vector API");
+        // rows in 4-, 2- and 1-vector blocks, columns in groups of 4 and single ones, k = 1 .. 128;
+        // the kernel is split across the team as in training (one element, one thread, one order):
+        // its bits must be the spec's fma chain; against the double-accumulated spec, the tolerance above
+        Rand r = new Rand(5);
+        int l = SimdKernels.width();
+        int[][] shapes = {{400, 128, 20}, {400, 20, 128}, {7 * l, 7, 3}, {16 * l, 33, 1}, {l, 5, 9}};
+        float[][] alphaBeta = {{1f, 0f}, {0.7f, 0f}, {1f, 1f}, {0.7f, 0.3f}};
+        for (int[] s : shapes)
+            for (boolean tb : new boolean[] {false, true})
+                for (float[] ab : alphaBeta) {
+                    int m = s[0], n = s[1], k = s[2], pad = 3;
+                    int bRows = tb ? n : k, bCols = tb ? k : n, lda = m + pad, ldb = bRows + pad, ldc = m + pad;
+                    float[] a = r.uniform(lda * k + 2, -1, 1), b = r.uniform(ldb * bCols + 1, -1, 1);
+                    float[] c0 = r.uniform(ldc * n + 4, -1, 1), c1 = c0.clone(), c2 = c0.clone();
+                    String what = "thin " + m + "x" + n + "x" + k + " tb=" + tb + " alpha=" + ab[0] + " beta=" + ab[1];
+                    SimdThinGemm.spec(tb, m, n, k, ab[0], a, 2, lda, b, 1, ldb, ab[1], c0, 4, ldc);
+                    SimdThinGemm.gemm(tb, m, n, k, ab[0], a, 2, lda, b, 1, ldb, ab[1], c1, 4, ldc);
+                    for (int i = 0; i < c0.length; i++) // padding rows between C's columns untouched too
+                        assertEquals(Float.floatToRawIntBits(c0[i]), Float.floatToRawIntBits(c1[i]), what + ": element " + i);
+                    Gemm.gemmNaive(false, tb, m, n, k, ab[0], a, 2, lda, b, 1, ldb, ab[1], c2, 4, ldc);
+                    Close.assertAllClose(what, c2, c1, ATOL, RTOL);
+                }
+    }
+
+    @Test
+    void onlyTheTallThinShapesGoToTheThinKernel() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.AVAILABLE, "no Vector API");
+        // the decoder's latent-sized products at the pytorch preset's sizes (faster there), not the
+        // 20-row ones, the transposed-A ones or 200 rows of 16 lanes (slower there: bench/RESULTS.md)
+        assertTrue(SimdThinGemm.handles(false, 400, 128, 20), "NN 400x128x20");
+        assertTrue(SimdThinGemm.handles(false, 400, 20, 1024), "NT 400x20x1024");
+        assertFalse(SimdThinGemm.handles(false, 20, 128, 400), "20 rows");
+        assertFalse(SimdThinGemm.handles(true, 400, 128, 20), "A transposed");
+        assertFalse(SimdThinGemm.handles(false, 784, 128, 400), "not thin");
+        assertEquals(SimdKernels.width() <= 8, SimdThinGemm.handles(false, 256 + 8, 128, 20), "rows in whole vectors");
+        // and Gemm.sgemm sends them there: the same bits as the kernel called directly
+        Rand r = new Rand(6);
+        float[] a = r.uniform(400 * 20, -1, 1), b = r.uniform(20 * 128, -1, 1), c0 = new float[400 * 128], c1 = new float[400 * 128];
+        SimdThinGemm.spec(false, 400, 128, 20, 1f, a, 0, 400, b, 0, 20, 0f, c0, 0, 400);
+        Gemm.sgemm(false, false, 400, 128, 20, 1f, a, 0, 400, b, 0, 20, 0f, c1, 0, 400);
+        assertArrayEquals(c0, c1, "Gemm.sgemm on a thin shape");
+    }
+
+    @Test
     void blocksPerGemmAreBoundedByThreadsWorkAndWidth() {
         int t = Parallel.THREADS;
         assertEquals(Math.min(t, 784 / 16), Gemm.Split.parts(784, 128, 400), "a big GEMM: one block per thread");

@@ -125,7 +125,7 @@ class IntrinsicsTest {
         // not reach every kernel: there the failure check below still runs on what it compiled)
         boolean jdk17 = Runtime.version().feature() == 17;
         for (String kernel : List.of("SimdKernels::expOfScaledAbs", "SimdKernels::bceFromExp",
-                "SimdSparse::gather8")) {
+                "SimdSparse::gather8", "SimdThinGemm::k4x4")) {
             boolean compiled = out.lines().anyMatch(l -> l.contains(kernel) && isC2Start(l, c2Task) && !isOsr(l));
             if (jdk17) assertTrue(compiled, "C2 (tier 4) never compiled " + kernel + " (other than on stack replacement); the probe does not exercise it");
             else if (!compiled) System.out.println("IntrinsicsTest: C2 did not compile " + kernel + " in the probe on JDK " + Runtime.version());
