@@ -34,10 +34,20 @@ peer_blas="$("$py" -c 'import torch; torch.randn(64, 64) @ torch.randn(64, 64); 
 case " $peer_blas" in
   *" "*/blas/libblas.so.3*|" ") echo "compare.sh: PyTorch multiplies on the reference BLAS (${peer_blas:-no libblas.so.3 mapped}): apt-get install libopenblas0-pthread" >&2; exit 2;;
 esac
+# OPENBLAS_CORETYPE forces one set of kernels on every OpenBLAS in the process tree. Some machine images
+# set it (Haswell on 2026-12-04's AVX-512 machine): PyTorch's OpenBLAS then ran at 16-22k samples/s
+# at batch 128 against 24-27k with its own choice (Cooperlake), and jvae at 36-38k against 46-49k
+# (bench/RESULTS.md). Each side is measured at its best, so each OpenBLAS picks its kernels for the CPU
+# unless JVAE_COMPARE_KEEP_CORETYPE=1.
+if [ -n "${OPENBLAS_CORETYPE:-}" ] && [ "${JVAE_COMPARE_KEEP_CORETYPE:-}" != 1 ]; then
+  echo "compare.sh: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE cleared for both sides (each OpenBLAS picks its kernels for this CPU; JVAE_COMPARE_KEEP_CORETYPE=1 keeps it)" >&2
+  unset OPENBLAS_CORETYPE
+fi
+peer_core="$(OPENBLAS_VERBOSE=2 "$py" -c 'import torch; torch.randn(64, 64) @ torch.randn(64, 64)' 2>&1 | sed -n 's/^Core: //p' | head -1)"
+jvae_core="$("$root/jvae" info 2>/dev/null | sed -n 's/.*kernels for \([A-Za-z0-9]*\).*/\1/p' | head -1)" # also builds the jar now if the sources changed
 echo "== PyTorch, sweeping thread settings ($preset, batch $batch, $epochs epochs)" >&2
 "$py" "$root/bench/pytorch_vae.py" --preset "$preset" --batch "$batch" --epochs "$epochs" --sweep | tee "$tmp/sweep.jsonl" >&2
 read -r threads ob < <("$py" -c 'import json,sys; b=[json.loads(l)["best"] for l in open(sys.argv[1]) if l.startswith("{\"best\"")][0]; print(b["threads"], b["openblas_threads"])' "$tmp/sweep.jsonl")
-"$root/jvae" info > /dev/null 2>&1 || true # builds the jar now if the sources changed, not inside round 1's process time
 for r in $(seq "$rounds"); do
   echo "== round $r/$rounds: jvae" >&2
   t0=$(date +%s.%N)
@@ -49,9 +59,9 @@ for r in $(seq "$rounds"); do
     --epochs "$epochs" --threads "$threads" --seed "$r" | tee "$tmp/torch$r.jsonl" >&2
   echo "$t0 $(date +%s.%N)" > "$tmp/wall-torch$r"
 done
-"$py" - "$tmp" "$preset" "$batch" "$epochs" "$rounds" "$threads" "$ob" <<'PY'
+"$py" - "$tmp" "$preset" "$batch" "$epochs" "$rounds" "$threads" "$ob" "${jvae_core:-?}" "${peer_core:-?}" "${OPENBLAS_CORETYPE:-}" <<'PY'
 import csv, json, sys, statistics as st
-tmp, preset, batch, epochs, rounds, threads, ob = sys.argv[1:8]
+tmp, preset, batch, epochs, rounds, threads, ob, jcore, tcore, forced = sys.argv[1:11]
 rows = []
 for r in range(1, int(rounds) + 1):
     jv = list(csv.DictReader(open("%s/jvae%d/metrics.csv" % (tmp, r))))
@@ -63,6 +73,7 @@ for r in range(1, int(rounds) + 1):
     jw, tw = [(lambda a, b: b - a)(*map(float, open("%s/wall-%s%d" % (tmp, who, r)).read().split())) for who in ("jvae", "torch")]
     rows.append((r, j, t, j / t, float(jv[-1]["test_loss"]), tv[-1]["test_loss"], js, ts, ts / js, jw, tw, tw / jw))
 print("%s preset, batch %s, %s epochs; PyTorch's best thread setting: %s intra-op, %s OpenBLAS" % (preset, batch, epochs, threads, ob))
+print("OpenBLAS kernels: jvae %s, PyTorch %s (%s)" % (jcore, tcore, "OPENBLAS_CORETYPE=" + forced + ", kept" if forced else "each OpenBLAS's own choice"))
 print("samples/s: the median over epochs; training s: all epochs summed (the first included); process s: start to exit")
 print("| round (= seed) | jvae samples/s | PyTorch samples/s | ratio | jvae training s | PyTorch training s | ratio | jvae process s | PyTorch process s | ratio | jvae test loss | PyTorch test loss |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")

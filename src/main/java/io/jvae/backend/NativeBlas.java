@@ -259,15 +259,26 @@ final class NativeBlas {
      * line (another build, no /bin/true). Memoized per library for this process's environment.
      */
     static String openblasCore(Path lib, java.util.Map<String, String> extraEnv) {
-        if (!extraEnv.isEmpty()) return readCore(lib, extraEnv);
+        if (!extraEnv.isEmpty()) return readCore(lib, extraEnv, false);
         String c = CORES.computeIfAbsent(lib, p -> {
-            String r = readCore(p, extraEnv);
+            String r = readCore(p, extraEnv, false);
             return r == null ? "" : r;
         });
         return c.isEmpty() ? null : c;
     }
 
-    private static String readCore(Path lib, java.util.Map<String, String> extraEnv) {
+    private static final java.util.Map<Path, String> OWN_CORES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The kernels the OpenBLAS at lib picks for this CPU by itself, OPENBLAS_CORETYPE left out (memoized; null: not named). */
+    static String openblasOwnCore(Path lib) {
+        String c = OWN_CORES.computeIfAbsent(lib, p -> {
+            String r = readCore(p, java.util.Map.of(), true);
+            return r == null ? "" : r;
+        });
+        return c.isEmpty() ? null : c;
+    }
+
+    private static String readCore(Path lib, java.util.Map<String, String> extraEnv, boolean ownChoice) {
         Path tru = Files.isExecutable(Path.of("/bin/true")) ? Path.of("/bin/true") : Path.of("/usr/bin/true");
         if (!Files.isExecutable(tru) || !Files.isRegularFile(lib)) return null;
         try {
@@ -277,6 +288,7 @@ final class NativeBlas {
             env.put("OPENBLAS_VERBOSE", "2");
             env.putIfAbsent("OPENBLAS_NUM_THREADS", "1"); // its thread pool is not needed to name the kernels
             env.putAll(extraEnv);
+            if (ownChoice) env.remove("OPENBLAS_CORETYPE");
             Process p = pb.start();
             p.getOutputStream().close();
             byte[] out = p.getInputStream().readNBytes(1 << 16);
@@ -294,16 +306,43 @@ final class NativeBlas {
         }
     }
 
-    /** ", kernels for CORE (OpenBLAS's choice for this CPU)" when the loaded BLAS is an OpenBLAS that names them, else "". */
+    /**
+     * ", kernels for CORE (OpenBLAS's choice for this CPU)" when the loaded BLAS is an OpenBLAS that
+     * names them, else "". With OPENBLAS_CORETYPE set: "(OPENBLAS_CORETYPE=X)", and when OpenBLAS
+     * would pick others by itself, "(OPENBLAS_CORETYPE=X; OpenBLAS's own choice for this CPU: Y)".
+     */
     public static String loadedKernels() {
+        Path lib = loadedOpenblas();
+        if (lib == null) return "";
+        String core = openblasCore(lib, java.util.Map.of());
+        if (core == null) return "";
+        String forced = System.getenv("OPENBLAS_CORETYPE");
+        if (forced == null || forced.isBlank()) return ", kernels for " + core + " (OpenBLAS's choice for this CPU)";
+        String own = openblasOwnCore(lib);
+        return ", kernels for " + core + " (OPENBLAS_CORETYPE=" + forced
+                + (own != null && !own.equalsIgnoreCase(core) ? "; OpenBLAS's own choice for this CPU: " + own : "") + ")";
+    }
+
+    /**
+     * One line for the log when OPENBLAS_CORETYPE makes the loaded OpenBLAS run other kernels than it
+     * picks for this CPU (some machine images set it: on 2026-12-04's AVX-512 machine, Haswell's
+     * instead of Cooperlake's, 1.3x slower training, bench/RESULTS.md), else null.
+     */
+    public static String forcedKernelsNote() {
+        String forced = System.getenv("OPENBLAS_CORETYPE");
+        Path lib = forced == null || forced.isBlank() ? null : loadedOpenblas();
+        if (lib == null) return null;
+        String core = openblasCore(lib, java.util.Map.of()), own = openblasOwnCore(lib);
+        if (core == null || own == null || own.equalsIgnoreCase(core)) return null;
+        return "OPENBLAS_CORETYPE=" + forced + " makes OpenBLAS run its " + core + " kernels, not the " + own
+                + " ones it picks for this CPU: unset it for speed, unless it was chosen on purpose";
+    }
+
+    /** The OpenBLAS library mapped into this process, or null. */
+    private static Path loadedOpenblas() {
         for (Path p : mappedBlasLibraries())
-            if (p.getFileName().toString().toLowerCase(Locale.ROOT).contains("openblas")) {
-                String core = openblasCore(p, java.util.Map.of());
-                String forced = System.getenv("OPENBLAS_CORETYPE");
-                return core == null ? "" : ", kernels for " + core
-                        + (forced == null || forced.isBlank() ? " (OpenBLAS's choice for this CPU)" : " (OPENBLAS_CORETYPE=" + forced + ")");
-            }
-        return "";
+            if (p.getFileName().toString().toLowerCase(Locale.ROOT).contains("openblas")) return p;
+        return null;
     }
 
     /** Whether the loaded native BLAS is the reference (netlib Fortran) BLAS: one line with the fix belongs in every log then. */

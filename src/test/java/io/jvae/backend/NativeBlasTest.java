@@ -60,13 +60,34 @@ class NativeBlasTest {
         if (impl.startsWith("JNIBLAS (native OpenBLAS")) assertTrue(impl.contains(", kernels for "), impl);
     }
 
+    @Test
+    void aForcedKernelSetIsNamedBesideOpenBlasOwnChoice() throws Exception {
+        assumeTrue("linux-x86_64".equals(NativeBlas.platform()), "kernel names checked on x86_64");
+        // Sandybridge (AVX) is never OpenBLAS's own choice on a CPU that runs jvae's CI (AVX2 or newer)
+        String forced = info("bundled", null, java.util.Map.of("OPENBLAS_CORETYPE", "Sandybridge"));
+        assertTrue(forced.contains("kernels for Sandybridge (OPENBLAS_CORETYPE=Sandybridge; OpenBLAS's own choice for this CPU: "), forced);
+        assertTrue(forced.contains("jvae: OPENBLAS_CORETYPE=Sandybridge makes OpenBLAS run its Sandybridge kernels, not the "), forced);
+        String own = info("bundled", null, java.util.Map.of("OPENBLAS_CORETYPE", ""));
+        assertTrue(own.contains("(OpenBLAS's choice for this CPU)"), own);
+        assertFalse(own.contains("OPENBLAS_CORETYPE"), own);
+    }
+
     /** `jvae info` in a child JVM with -Djvae.blas and extra environment: its output. */
     static String info(String blas, String ldLibraryPath) throws Exception {
+        return info(blas, ldLibraryPath, java.util.Map.of());
+    }
+
+    /** The same with more environment variables (an empty value removes one). */
+    static String info(String blas, String ldLibraryPath, java.util.Map<String, String> env) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-D" + NativeBlas.PROPERTY + "=" + blas, "-cp", System.getProperty("java.class.path"), "io.jvae.cli.Jvae", "info"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("JVAE_NO_CUDA", "1");
         if (ldLibraryPath != null) pb.environment().put("LD_LIBRARY_PATH", ldLibraryPath);
+        env.forEach((k, v) -> {
+            if (v.isEmpty()) pb.environment().remove(k);
+            else pb.environment().put(k, v);
+        });
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
