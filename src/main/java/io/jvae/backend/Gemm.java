@@ -29,8 +29,6 @@ public final class Gemm {
                 System.err.println("jvae: no native BLAS could be loaded; the CPU GEMMs run on netlib's pure-Java BLAS, 3-10x slower");
             else if (nativeLoaded && !NAIVE_GEMM && NativeBlas.referenceLoaded())
                 System.err.println("jvae: " + NativeBlas.referenceWarning());
-            else if (nativeLoaded && !NAIVE_GEMM && NativeBlas.forcedKernelsNote() != null)
-                System.err.println("jvae: " + NativeBlas.forcedKernelsNote());
         }
     }
 

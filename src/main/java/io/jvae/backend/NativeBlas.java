@@ -309,7 +309,10 @@ final class NativeBlas {
     /**
      * ", kernels for CORE (OpenBLAS's choice for this CPU)" when the loaded BLAS is an OpenBLAS that
      * names them, else "". With OPENBLAS_CORETYPE set: "(OPENBLAS_CORETYPE=X)", and when OpenBLAS
-     * would pick others by itself, "(OPENBLAS_CORETYPE=X; OpenBLAS's own choice for this CPU: Y)".
+     * would pick others by itself, "(OPENBLAS_CORETYPE=X; OpenBLAS's own choice for this CPU: Y)":
+     * some machine images set it (on 2026-12-04's AVX-512 machine, Haswell's kernels instead of
+     * Cooperlake's: training 1.3x slower, bench/RESULTS.md). In `jvae info`, bench's header and
+     * train's first line; not a warning on stderr, where an error must stay one line.
      */
     public static String loadedKernels() {
         Path lib = loadedOpenblas();
@@ -321,21 +324,6 @@ final class NativeBlas {
         String own = openblasOwnCore(lib);
         return ", kernels for " + core + " (OPENBLAS_CORETYPE=" + forced
                 + (own != null && !own.equalsIgnoreCase(core) ? "; OpenBLAS's own choice for this CPU: " + own : "") + ")";
-    }
-
-    /**
-     * One line for the log when OPENBLAS_CORETYPE makes the loaded OpenBLAS run other kernels than it
-     * picks for this CPU (some machine images set it: on 2026-12-04's AVX-512 machine, Haswell's
-     * instead of Cooperlake's, 1.3x slower training, bench/RESULTS.md), else null.
-     */
-    public static String forcedKernelsNote() {
-        String forced = System.getenv("OPENBLAS_CORETYPE");
-        Path lib = forced == null || forced.isBlank() ? null : loadedOpenblas();
-        if (lib == null) return null;
-        String core = openblasCore(lib, java.util.Map.of()), own = openblasOwnCore(lib);
-        if (core == null || own == null || own.equalsIgnoreCase(core)) return null;
-        return "OPENBLAS_CORETYPE=" + forced + " makes OpenBLAS run its " + core + " kernels, not the " + own
-                + " ones it picks for this CPU: unset it for speed, unless it was chosen on purpose";
     }
 
     /** The OpenBLAS library mapped into this process, or null. */
