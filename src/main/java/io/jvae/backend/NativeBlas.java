@@ -247,7 +247,9 @@ final class NativeBlas {
     }
 
     private static final Pattern CORE = Pattern.compile("(?m)^Core: (\\S+)");
-    private static final java.util.Map<Path, String> CORES = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Memoized kernel names, per library: under this process's environment, and with OPENBLAS_CORETYPE left out ("" when not named). */
+    private static final java.util.Map<Path, String> CORES = new java.util.concurrent.ConcurrentHashMap<>(),
+            OWN_CORES = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * The kernels a DYNAMIC_ARCH OpenBLAS (the bundled one, Debian's) picked for this CPU when it
@@ -259,20 +261,17 @@ final class NativeBlas {
      * line (another build, no /bin/true). Memoized per library for this process's environment.
      */
     static String openblasCore(Path lib, java.util.Map<String, String> extraEnv) {
-        if (!extraEnv.isEmpty()) return readCore(lib, extraEnv, false);
-        String c = CORES.computeIfAbsent(lib, p -> {
-            String r = readCore(p, extraEnv, false);
-            return r == null ? "" : r;
-        });
-        return c.isEmpty() ? null : c;
+        return extraEnv.isEmpty() ? memoized(CORES, lib, false) : readCore(lib, extraEnv, false);
     }
-
-    private static final java.util.Map<Path, String> OWN_CORES = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The kernels the OpenBLAS at lib picks for this CPU by itself, OPENBLAS_CORETYPE left out (memoized; null: not named). */
     static String openblasOwnCore(Path lib) {
-        String c = OWN_CORES.computeIfAbsent(lib, p -> {
-            String r = readCore(p, java.util.Map.of(), true);
+        return memoized(OWN_CORES, lib, true);
+    }
+
+    private static String memoized(java.util.Map<Path, String> memo, Path lib, boolean ownChoice) {
+        String c = memo.computeIfAbsent(lib, p -> {
+            String r = readCore(p, java.util.Map.of(), ownChoice);
             return r == null ? "" : r;
         });
         return c.isEmpty() ? null : c;

@@ -59,7 +59,9 @@ final class SimdThinGemm {
     private static void block(int r0, int r1, int j0, int j1, int k, float alpha, float[] a, int ao, int lda,
                               float[] b, int bOff, int bj, int bs, float beta, float[] c, int cOff, int ldc) {
         int l = S.length();
-        float[] acc = new float[16 * l]; // a block's sums when they are scaled or added to C before they are stored
+        // a block's sums when they are scaled or added to C before they are stored; none needed (and
+        // nothing allocated in the step) when they go straight into C, as in training (alpha 1, beta 0)
+        float[] acc = alpha == 1f && beta == 0f ? null : new float[16 * l];
         for (int r = r0; r < r1; ) {
             int left = (r1 - r) / l, vecs = left >= 4 ? 4 : left >= 2 ? 2 : 1;
             int j = j0;

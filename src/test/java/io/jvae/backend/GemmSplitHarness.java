@@ -33,13 +33,7 @@ public class GemmSplitHarness {
                 () -> blas.sgemm(sa, sb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, m)};
             String[] vn = {"now (" + (colsNow ? "columns" : "rows") + ", 2 blocks)", "the other way (" + (colsNow ? "rows" : "columns") + ", 2 blocks)", "4 blocks", "one thread"};
             int reps = Math.max(5, (int) (2e9 / (2.0 * m * n * k)));
-            double[][] t = new double[vs.length][rounds];
-            for (int r = -3; r < rounds; r++)
-                for (int v = 0; v < vs.length; v++) {
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < reps; i++) vs[v].run();
-                    if (r >= 0) t[v][r] = (System.nanoTime() - t0) / 1e3 / reps;
-                }
+            double[][] t = HarnessRuns.alternate(vs, reps, rounds);
             double[] ratio = new double[rounds];
             for (int v = 1; v < vs.length; v++) {
                 for (int r = 0; r < rounds; r++) ratio[r] = t[0][r] / t[v][r];
